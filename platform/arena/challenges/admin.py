@@ -1,0 +1,102 @@
+from django.contrib import admin, messages
+from django.utils.translation import ngettext
+
+from arena.challenges import services
+from arena.challenges.forms import TrackAdminForm
+from arena.challenges.models import Challenge, Licence, Phase, Track, TrackAsset
+from arena.core.admin_scoping import OrganiserScopedAdmin, ScopedStackedInline, ScopedTabularInline
+from arena.core.errors import DomainError
+from arena.submissions.models import Submission
+from arena.submissions.services.actions import submission_rerun
+
+
+class LicenceInline(ScopedStackedInline):
+    model = Licence
+    parent_challenge_path = ""
+    fields = ("version", "title", "text")
+
+
+@admin.register(Challenge)
+class ChallengeAdmin(OrganiserScopedAdmin):
+    challenge_path = ""
+    organiser_can_add = False
+    organiser_can_delete = False
+    list_display = ("title", "slug", "starts_at", "ends_at", "is_published", "requires_approval")
+    list_filter = ("is_published", "requires_approval")
+    search_fields = ("title", "slug")
+    prepopulated_fields = {"slug": ("title",)}
+    filter_horizontal = ("organisers",)
+    inlines = [LicenceInline]
+    fieldsets = (
+        (None, {"fields": ("title", "slug", "summary", "is_published")}),
+        ("Pages", {"fields": ("overview", "rules")}),
+        ("Dates", {"fields": ("starts_at", "ends_at")}),
+        ("Participation", {"fields": ("requires_approval", "requires_signed_agreement", "max_team_size")}),
+        ("Organisers", {"fields": ("organisers",)}),
+    )
+
+
+class TrackAssetInline(ScopedTabularInline):
+    model = TrackAsset
+    fields = ("path", "file", "size", "sha256")
+    readonly_fields = ("size", "sha256")
+
+
+class PhaseInline(ScopedTabularInline):
+    model = Phase
+    fields = ("title", "slug", "kind", "order", "opens_at", "closes_at")
+    show_change_link = True
+
+
+@admin.register(Track)
+class TrackAdmin(OrganiserScopedAdmin):
+    form = TrackAdminForm
+    list_display = ("title", "challenge", "scorer_key", "accepts_files", "accepts_containers")
+    list_filter = ("challenge", "scorer_key")
+    search_fields = ("title", "slug")
+    prepopulated_fields = {"slug": ("title",)}
+    inlines = [TrackAssetInline, PhaseInline]
+    fieldsets = (
+        (None, {"fields": ("challenge", "title", "slug", "order", "summary", "description")}),
+        ("Scoring", {"fields": ("scorer_key", "scorer_options", "tie_break_metrics")}),
+        ("Submissions", {"fields": (
+            "accepts_files", "accepts_containers", "max_upload_mb", "allow_compressed",
+            "max_per_day", "max_total", "max_in_flight", "leaderboard_mode", "max_selected",
+        )}),
+        ("Container limits", {"classes": ("collapse",), "fields": (
+            "container_wall_seconds", "container_memory_mb", "container_cpus", "container_gpus",
+            "container_pids", "max_image_mb", "show_container_logs",
+        )}),
+    )
+
+
+@admin.register(Phase)
+class PhaseAdmin(OrganiserScopedAdmin):
+    challenge_path = "track__challenge"
+    list_display = ("title", "track", "kind", "opens_at", "closes_at", "private_revealed_at")
+    list_filter = ("kind", "track__challenge")
+    readonly_fields = ("private_revealed_at",)
+    actions = ["reveal_private", "hide_private", "rerun_all"]
+
+    @admin.action(description="Reveal the private leaderboard")
+    def reveal_private(self, request, queryset):
+        done = sum(services.phase_reveal_private(actor=request.user, phase=p) for p in queryset)
+        self.message_user(request, ngettext("Revealed %d phase.", "Revealed %d phases.", done) % done)
+
+    @admin.action(description="Hide the private leaderboard again")
+    def hide_private(self, request, queryset):
+        done = sum(services.phase_hide_private(actor=request.user, phase=p) for p in queryset)
+        self.message_user(request, ngettext("Hid %d phase.", "Hid %d phases.", done) % done)
+
+    @admin.action(description="Re-run every submission of these phases")
+    def rerun_all(self, request, queryset):
+        try:
+            count = submission_rerun(
+                actor=request.user,
+                submissions=Submission.objects.filter(phase__in=queryset, kind="file")
+                .exclude(disqualified_at__isnull=False).select_related("phase__track__challenge"),
+            )
+        except DomainError as exc:
+            self.message_user(request, exc.message, level=messages.ERROR)
+            return
+        self.message_user(request, f"Queued {count} submission(s) for scoring.")

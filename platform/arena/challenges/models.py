@@ -1,0 +1,212 @@
+"""Challenges, their licences, tracks (each naming a scorer) and phases (each with its reference)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from arena.core.keys import private_key
+
+
+def _reference_key(instance: Phase, filename: str) -> str:
+    return private_key("references", filename)
+
+
+def _asset_key(instance: TrackAsset, filename: str) -> str:
+    return private_key("track-assets", filename)
+
+
+class Challenge(models.Model):
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=200)
+    summary = models.CharField(max_length=300, blank=True)
+    overview = models.TextField(blank=True)
+    rules = models.TextField(blank=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    is_published = models.BooleanField(
+        default=False, help_text="Shown to everyone. Unpublished challenges are seen by organisers only."
+    )
+    requires_approval = models.BooleanField(
+        default=False, help_text="Organisers approve each team before it may download data or submit."
+    )
+    requires_signed_agreement = models.BooleanField(
+        default=False, help_text="Teams upload the licence signed by a lab head or faculty member (PDF)."
+    )
+    max_team_size = models.PositiveSmallIntegerField(
+        default=5, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    organisers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="organised_challenges", blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-starts_at", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="challenge_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Licence(models.Model):
+    """A version of a challenge's end-user licence agreement. A new version needs new acceptance."""
+
+    challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="licences")
+    version = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    text = models.TextField()
+    published_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["challenge", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["challenge", "version"], name="licence_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} v{self.version}"
+
+
+class SubmissionKind(models.TextChoices):
+    FILE = "file", "Prediction file"
+    CONTAINER = "container", "Containerised model"
+
+
+class LeaderboardMode(models.TextChoices):
+    BEST = "best", "Best entry per team"
+    SELECTED = "selected", "Entries the team selects as final"
+
+
+class Track(models.Model):
+    challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="tracks")
+    slug = models.SlugField(max_length=80)
+    title = models.CharField(max_length=200)
+    summary = models.CharField(max_length=300, blank=True)
+    description = models.TextField(blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    scorer_key = models.CharField(max_length=64, help_text="Which official metric scores this track.")
+    scorer_options = models.JSONField(default=dict, blank=True)
+    tie_break_metrics = models.JSONField(
+        default=list, blank=True, help_text="Metric names that break ties after the primary score."
+    )
+
+    accepts_files = models.BooleanField(default=True)
+    accepts_containers = models.BooleanField(default=False)
+    max_upload_mb = models.PositiveIntegerField(default=50, validators=[MinValueValidator(1)])
+    allow_compressed = models.BooleanField(default=True, help_text="Accept .gz and .zip uploads.")
+
+    # Submission limits, counted per team and phase; failed and cancelled entries do not count.
+    max_per_day = models.PositiveIntegerField(null=True, blank=True, default=5)
+    max_total = models.PositiveIntegerField(null=True, blank=True, default=100)
+    max_in_flight = models.PositiveIntegerField(null=True, blank=True, default=2)
+
+    # Limits of a containerised model's run.
+    container_wall_seconds = models.PositiveIntegerField(default=600, validators=[MinValueValidator(1)])
+    container_memory_mb = models.PositiveIntegerField(default=2048, validators=[MinValueValidator(16)])
+    container_cpus = models.DecimalField(
+        max_digits=4, decimal_places=2, default=Decimal("1.00"),
+        validators=[MinValueValidator(Decimal("0.1"))],
+    )
+    container_gpus = models.PositiveSmallIntegerField(default=0)
+    container_pids = models.PositiveIntegerField(default=256, validators=[MinValueValidator(8)])
+    max_image_mb = models.PositiveIntegerField(default=4096)
+    show_container_logs = models.BooleanField(
+        default=True, help_text="Logs can leak test data: switch off to hide them from participants."
+    )
+
+    leaderboard_mode = models.CharField(
+        max_length=16, choices=LeaderboardMode.choices, default=LeaderboardMode.BEST
+    )
+    max_selected = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+
+    class Meta:
+        ordering = ["challenge", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["challenge", "slug"], name="track_slug_unique"),
+            models.CheckConstraint(
+                condition=Q(accepts_files=True) | Q(accepts_containers=True),
+                name="track_accepts_some_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.challenge.slug} / {self.title}"
+
+    @property
+    def accepted_kinds(self) -> list[str]:
+        kinds = []
+        if self.accepts_files:
+            kinds.append(SubmissionKind.FILE)
+        if self.accepts_containers:
+            kinds.append(SubmissionKind.CONTAINER)
+        return kinds
+
+
+class TrackAsset(models.Model):
+    """A file the scorer needs (e.g. the emotion-wheel sheets), placed at ``path`` in its folder."""
+
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="assets")
+    path = models.CharField(max_length=200, help_text="File name inside the scorer's asset folder.")
+    file = models.FileField(upload_to=_asset_key, max_length=500)
+    size = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["track", "path"]
+        constraints = [
+            models.UniqueConstraint(fields=["track", "path"], name="track_asset_path_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.path
+
+
+class PhaseKind(models.TextChoices):
+    VALIDATION = "validation", "Validation"
+    TEST = "test", "Test"
+
+
+class Phase(models.Model):
+    """A window of a track with its own reference labels, split into a public and a private part."""
+
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="phases")
+    slug = models.SlugField(max_length=80)
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=PhaseKind.choices, default=PhaseKind.VALIDATION)
+    order = models.PositiveSmallIntegerField(default=0)
+    opens_at = models.DateTimeField()
+    closes_at = models.DateTimeField()
+    reference_public = models.FileField(upload_to=_reference_key, max_length=500, blank=True)
+    reference_private = models.FileField(upload_to=_reference_key, max_length=500, blank=True)
+    private_revealed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["track", "order", "opens_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["track", "slug"], name="phase_slug_unique"),
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=F("opens_at")), name="phase_closes_after_open"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.track} / {self.title}"
+
+    @property
+    def challenge(self) -> Challenge:
+        return self.track.challenge
+
+    @property
+    def is_private_revealed(self) -> bool:
+        return self.private_revealed_at is not None

@@ -1,0 +1,34 @@
+"""Reads of challenges, tracks and phases as a given person may see them."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from arena.challenges.models import Challenge, Licence, Phase, Track
+
+
+def challenges_visible_to(user) -> QuerySet[Challenge]:
+    """Published challenges, plus unpublished ones the user organises."""
+    qs = Challenge.objects.all()
+    if getattr(user, "is_superuser", False):
+        return qs
+    if getattr(user, "is_authenticated", False):
+        return qs.filter(Q(is_published=True) | Q(organisers=user)).distinct()
+    return qs.filter(is_published=True)
+
+
+def challenges_organised_by(user) -> QuerySet[Challenge]:
+    if getattr(user, "is_superuser", False):
+        return Challenge.objects.all()
+    return Challenge.objects.filter(organisers=user)
+
+
+def challenge_current_licence(challenge: Challenge) -> Licence | None:
+    return challenge.licences.order_by("-version").first()
+
+
+def challenge_with_tracks(challenge: Challenge) -> Challenge:
+    tracks = Track.objects.order_by("order", "id").prefetch_related(
+        Prefetch("phases", queryset=Phase.objects.order_by("order", "opens_at"))
+    )
+    return Challenge.objects.prefetch_related(Prefetch("tracks", queryset=tracks)).get(pk=challenge.pk)

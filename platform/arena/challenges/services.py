@@ -1,0 +1,93 @@
+"""Organiser actions on challenges, tracks and phases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+import scorers
+from arena.audit.services import audit_record
+from arena.challenges.models import Challenge, Phase
+from arena.challenges.permissions import ensure_organiser
+from arena.core.errors import DomainError
+
+
+def track_validate_scorer_config(
+    *, scorer_key: str, scorer_options: Any, tie_break_metrics: Any
+) -> dict[str, Any]:
+    """Check a track's scorer, options and tie-break columns; return the options as stored.
+
+    Raises DomainError with ``details['field']`` naming the field to fix.
+    """
+    try:
+        scorer = scorers.get_scorer(scorer_key)
+    except scorers.ScorerError as exc:
+        raise DomainError(str(exc), code="unknown_scorer", details={"field": "scorer_key"}) from None
+    if scorer_options is None:
+        scorer_options = {}
+    if not isinstance(scorer_options, dict):
+        raise DomainError(
+            'Scorer options must be a JSON object such as {"level": "level2"}.',
+            code="invalid_options", details={"field": "scorer_options"},
+        )
+    try:
+        scorer.validate_options(scorer_options)
+    except scorers.ScorerError as exc:
+        raise DomainError(str(exc), code="invalid_options", details={"field": "scorer_options"}) from None
+    if not isinstance(tie_break_metrics, list) or not all(isinstance(m, str) for m in tie_break_metrics):
+        raise DomainError(
+            'Tie-break metrics must be a JSON list of metric names such as ["mse"].',
+            code="invalid_tie_break", details={"field": "tie_break_metrics"},
+        )
+    unknown = [m for m in tie_break_metrics if m not in scorer.metric_names]
+    if unknown:
+        raise DomainError(
+            f"Unknown tie-break metric(s) {', '.join(unknown)} for scorer {scorer_key}; "
+            f"choose from: {', '.join(scorer.metric_names)}.",
+            code="invalid_tie_break", details={"field": "tie_break_metrics"},
+        )
+    return dict(scorer_options)
+
+
+@transaction.atomic
+def phase_reveal_private(*, actor, phase: Phase) -> bool:
+    """Publish the private leaderboard of a phase. False when it was already revealed."""
+    ensure_organiser(actor, phase.track.challenge)
+    updated = Phase.objects.filter(pk=phase.pk, private_revealed_at__isnull=True).update(
+        private_revealed_at=timezone.now()
+    )
+    if updated:
+        phase.refresh_from_db(fields=["private_revealed_at"])
+        audit_record(actor=actor, action="phase.reveal_private", target=phase, challenge=phase.track.challenge)
+    return bool(updated)
+
+
+@transaction.atomic
+def phase_hide_private(*, actor, phase: Phase) -> bool:
+    """Hide a revealed private leaderboard again (e.g. revealed by mistake)."""
+    ensure_organiser(actor, phase.track.challenge)
+    updated = Phase.objects.filter(pk=phase.pk, private_revealed_at__isnull=False).update(
+        private_revealed_at=None
+    )
+    if updated:
+        phase.refresh_from_db(fields=["private_revealed_at"])
+        audit_record(actor=actor, action="phase.hide_private", target=phase, challenge=phase.track.challenge)
+    return bool(updated)
+
+
+@transaction.atomic
+def challenge_add_organiser(*, actor, challenge: Challenge, user) -> None:
+    """Make ``user`` an organiser of ``challenge`` (and let them into the organiser admin)."""
+    ensure_organiser(actor, challenge)
+    if challenge.organisers.filter(pk=user.pk).exists():
+        return
+    challenge.organisers.add(user)
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    audit_record(
+        actor=actor, action="challenge.add_organiser", target=challenge, challenge=challenge,
+        details={"user": user.username},
+    )

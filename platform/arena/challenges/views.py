@@ -1,0 +1,51 @@
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+import scorers
+from arena.challenges.permissions import is_organiser
+from arena.challenges.selectors import (
+    challenge_current_licence,
+    challenge_with_tracks,
+    challenges_visible_to,
+)
+from arena.teams.selectors import team_of
+
+
+def _visible_challenge(request, slug: str):
+    return get_object_or_404(challenges_visible_to(request.user), slug=slug)
+
+
+def challenge_list(request):
+    challenges = challenges_visible_to(request.user).order_by("-starts_at", "title")
+    return render(request, "challenges/list.html", {"challenges": challenges, "now": timezone.now()})
+
+
+def challenge_detail(request, slug: str):
+    challenge = challenge_with_tracks(_visible_challenge(request, slug))
+    return render(request, "challenges/detail.html", {
+        "challenge": challenge,
+        "licence": challenge_current_licence(challenge),
+        "team": team_of(request.user, challenge),
+        "is_organiser": is_organiser(request.user, challenge),
+        "now": timezone.now(),
+    })
+
+
+def track_detail(request, slug: str, track_slug: str):
+    challenge = _visible_challenge(request, slug)
+    track = get_object_or_404(challenge.tracks.prefetch_related("phases"), slug=track_slug)
+    try:
+        scorer = scorers.get_scorer(track.scorer_key)
+    except scorers.ScorerError:
+        raise Http404("This track's scorer is not available.") from None
+    options = scorer.validate_options(track.scorer_options)
+    return render(request, "challenges/track.html", {
+        "challenge": challenge,
+        "track": track,
+        "phases": track.phases.order_by("order", "opens_at"),
+        "scorer": scorer,
+        "options": options,
+        "team": team_of(request.user, challenge),
+        "now": timezone.now(),
+    })

@@ -1,0 +1,23 @@
+"""The Celery application. Workers start with: celery -A arena.config worker -Q default,score."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena.config.settings.local")
+
+app = Celery("arena")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+def _ensure_broker_folders() -> None:
+    """The file-system broker needs its folders before a producer or consumer connects."""
+    from django.conf import settings
+
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        for key in ("data_folder_in", "data_folder_out", "control_folder"):
+            os.makedirs(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key], exist_ok=True)
+
+
+app.on_after_configure.connect(lambda sender, **kwargs: _ensure_broker_folders(), weak=False)

@@ -1,0 +1,18 @@
+"""Settings for the test suite (PostgreSQL when DATABASE_URL is set, SQLite otherwise)."""
+
+from .base import *  # noqa: F403
+from .base import SECRET_KEY as _SECRET_KEY
+
+SECRET_KEY = _SECRET_KEY or "test-only-key"
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+
+import tempfile as _tempfile
+
+from .base import STORAGES as _STORAGES
+
+if _STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):
+    # Each test process writes its files to its own throw-away folder.
+    MEDIA_ROOT = _tempfile.mkdtemp(prefix="arena-test-media-")
+    STORAGES = {**_STORAGES, "default": {**_STORAGES["default"], "OPTIONS": {"location": MEDIA_ROOT}}}

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "AffectArena organiser admin"
+admin.site.site_title = "AffectArena admin"
+admin.site.index_title = "Your challenges"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("arena.accounts.urls")),
+    path("", include("arena.challenges.urls")),
+    path("", include("arena.teams.urls")),
+]

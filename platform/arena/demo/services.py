@@ -1,0 +1,230 @@
+"""Loading the demo challenges of ``fixtures.demo`` into the database. Safe to run again.
+
+A second run changes nothing that already exists: rows are found by their slugs and
+stored files are kept, so the demo never loses what someone did with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from arena.accounts.models import User
+from arena.challenges.models import Challenge, Licence, Phase, Track, TrackAsset
+from arena.challenges.services import track_validate_scorer_config
+from arena.datasets.models import Dataset, DatasetFile
+from arena.submissions.models import Submission, SubmissionStatus
+from arena.submissions.services import lifecycle
+from arena.submissions.services.scoring import submission_score
+from arena.teams.models import Team, TeamMembership, TeamRole
+from fixtures.demo.specs import DEMO_CHALLENGES, ChallengeSpec, TrackSpec
+from fixtures.demo.synthetic import TrackFiles, generate_track_files, perturbed_prediction
+
+REPO_DIR = Path(settings.REPO_DIR)
+
+#: (username, e-mail, role): role "admin" is a superuser; "organiser:<slug>" organises a challenge.
+DEMO_USERS = (
+    ("admin", "admin@demo.affectarena.test", "admin"),
+    ("mer-organiser", "mer-organiser@demo.affectarena.test", "organiser:mer-style"),
+    ("abaw-organiser", "abaw-organiser@demo.affectarena.test", "organiser:abaw-style"),
+    ("alice", "alice@demo.affectarena.test", "participant"),
+    ("bob", "bob@demo.affectarena.test", "participant"),
+)
+#: Demo teams: (challenge slug, team name, members, prediction quality of their entries).
+DEMO_TEAMS = (
+    ("mer-style", "Affective Minds", ("alice",), 0.85),
+    ("mer-style", "Valence Vanguard", ("bob",), 0.7),
+    ("abaw-style", "Affective Minds", ("alice",), 0.8),
+    ("abaw-style", "Frame Wizards", ("bob",), 0.65),
+)
+
+
+@dataclass
+class DemoSummary:
+    created: list[str] = field(default_factory=list)
+    users: list[str] = field(default_factory=list)
+
+    def add(self, what: str) -> None:
+        self.created.append(what)
+
+
+def demo_load(*, now=None, with_submissions: bool = True) -> DemoSummary:
+    """Create the demo users, challenges, tracks, phases, datasets and scored entries."""
+    now = now or timezone.now()
+    summary = DemoSummary()
+    users = _load_users(summary)
+    for spec in DEMO_CHALLENGES:
+        with transaction.atomic():
+            challenge = _load_challenge(spec, now, users, summary)
+            track_files = {}
+            for order, track_spec in enumerate(spec.tracks):
+                files = generate_track_files(spec.slug, track_spec)
+                track_files[track_spec.slug] = files
+                _load_track(challenge, track_spec, order, files, now, summary)
+            _load_datasets(challenge, spec, track_files, summary)
+            teams = _load_teams(challenge, users, summary)
+        if with_submissions:
+            for track_spec in spec.tracks:
+                _load_entries(challenge, track_spec, track_files[track_spec.slug], teams, users, summary)
+    return summary
+
+
+def _load_users(summary: DemoSummary) -> dict[str, User]:
+    users = {}
+    for username, email, role in DEMO_USERS:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User.objects.create_user(
+                username=username, email=email, password=settings.ARENA_DEMO_PASSWORD,
+                is_staff=role != "participant", is_superuser=role == "admin",
+                affiliation="AffectArena demo",
+            )
+            summary.add(f"user {username}")
+        users[username] = user
+        summary.users.append(f"{username} ({role.split(':')[0]})")
+    return users
+
+
+def _load_challenge(spec: ChallengeSpec, now, users, summary) -> Challenge:
+    track_days = [p.closes_days for t in spec.tracks for p in t.phases]
+    start_days = [p.opens_days for t in spec.tracks for p in t.phases]
+    challenge, created = Challenge.objects.get_or_create(
+        slug=spec.slug,
+        defaults=dict(
+            title=spec.title, summary=spec.summary, overview=spec.overview, rules=spec.rules,
+            starts_at=now + timedelta(days=min(start_days)), ends_at=now + timedelta(days=max(track_days) + 7),
+            is_published=True, requires_approval=spec.requires_approval,
+            requires_signed_agreement=spec.requires_signed_agreement, max_team_size=spec.max_team_size,
+        ),
+    )
+    if created:
+        summary.add(f"challenge {spec.slug}")
+    for username, _email, role in DEMO_USERS:
+        if role == f"organiser:{spec.slug}":
+            challenge.organisers.add(users[username])
+    Licence.objects.get_or_create(
+        challenge=challenge, version=1, defaults={"title": spec.licence_title, "text": spec.licence_text}
+    )
+    return challenge
+
+
+def _load_track(challenge: Challenge, spec: TrackSpec, order: int, files: TrackFiles, now, summary) -> Track:
+    options = track_validate_scorer_config(
+        scorer_key=spec.scorer_key, scorer_options=dict(spec.scorer_options),
+        tie_break_metrics=list(spec.tie_break_metrics),
+    )
+    track, created = Track.objects.get_or_create(
+        challenge=challenge, slug=spec.slug,
+        defaults=dict(
+            title=spec.title, summary=spec.summary, order=order, scorer_key=spec.scorer_key,
+            scorer_options=options, tie_break_metrics=list(spec.tie_break_metrics),
+            accepts_files=spec.accepts_files, accepts_containers=spec.accepts_containers,
+            max_per_day=spec.max_per_day, max_total=spec.max_total, max_in_flight=spec.max_in_flight,
+            max_upload_mb=spec.max_upload_mb, allow_compressed=spec.allow_compressed,
+            leaderboard_mode=spec.leaderboard_mode, max_selected=spec.max_selected,
+        ),
+    )
+    if created:
+        summary.add(f"track {challenge.slug}/{spec.slug}")
+    if spec.assets:
+        for path in sorted((REPO_DIR / spec.assets).iterdir()):
+            if path.is_file() and path.suffix in {".csv", ".xlsx"}:
+                data = path.read_bytes()
+                if not TrackAsset.objects.filter(track=track, path=path.name).exists():
+                    TrackAsset.objects.create(
+                        track=track, path=path.name, file=ContentFile(data, name=path.name),
+                        size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                    )
+    for order_, phase_spec in enumerate(spec.phases):
+        phase, created = Phase.objects.get_or_create(
+            track=track, slug=phase_spec.slug,
+            defaults=dict(
+                title=phase_spec.title, kind=phase_spec.kind, order=order_,
+                opens_at=now + timedelta(days=phase_spec.opens_days),
+                closes_at=now + timedelta(days=phase_spec.closes_days),
+            ),
+        )
+        if not phase.reference_public:
+            phase.reference_public.save("reference-public.csv", ContentFile(files.reference_public), save=False)
+            phase.reference_private.save("reference-private.csv", ContentFile(files.reference_private), save=False)
+            phase.save(update_fields=["reference_public", "reference_private"])
+    return track
+
+
+def _load_datasets(challenge: Challenge, spec: ChallengeSpec, track_files: dict[str, TrackFiles], summary) -> None:
+    for order, dataset_spec in enumerate(spec.datasets):
+        dataset, _ = Dataset.objects.get_or_create(
+            challenge=challenge, slug=dataset_spec.slug,
+            defaults=dict(title=dataset_spec.title, description=dataset_spec.description, order=order),
+        )
+        for file_spec in dataset_spec.files:
+            if DatasetFile.objects.filter(dataset=dataset, name=file_spec.name).exists():
+                continue
+            data = track_files[file_spec.track_slug].dataset_files[file_spec.generator]
+            DatasetFile.objects.create(
+                dataset=dataset, name=file_spec.name, kind=file_spec.kind,
+                file=ContentFile(data, name=file_spec.name), size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+            )
+            summary.add(f"dataset file {challenge.slug}/{file_spec.name}")
+
+
+def _load_teams(challenge: Challenge, users, summary) -> dict[str, tuple[Team, float]]:
+    from arena.participation.models import Participation, ParticipationStatus
+
+    teams = {}
+    for slug, name, members, quality in DEMO_TEAMS:
+        if slug != challenge.slug:
+            continue
+        team, created = Team.objects.get_or_create(
+            challenge=challenge, name=name, defaults={"created_by": users[members[0]]}
+        )
+        for index, username in enumerate(members):
+            TeamMembership.objects.get_or_create(
+                challenge=challenge, user=users[username],
+                defaults={"team": team, "role": TeamRole.OWNER if index == 0 else TeamRole.MEMBER},
+            )
+        Participation.objects.get_or_create(
+            team=team, defaults={"challenge": challenge, "status": ParticipationStatus.APPROVED},
+        )
+        if created:
+            summary.add(f"team {challenge.slug}/{name}")
+        teams[name] = (team, quality)
+    return teams
+
+
+def _load_entries(challenge, spec: TrackSpec, files: TrackFiles, teams, users, summary) -> None:
+    """A scored baseline and one entry per demo team in every phase that is open now."""
+    track = challenge.tracks.get(slug=spec.slug)
+    organiser = challenge.organisers.order_by("pk").first()
+    now = timezone.now()
+    for phase in track.phases.filter(opens_at__lte=now):
+        entries = [("Organiser baseline", None, files.baseline_prediction)]
+        for seed, (name, (team, quality)) in enumerate(sorted(teams.items())):
+            entries.append((f"{name} demo model", team, perturbed_prediction(files, spec, quality, seed)))
+        for method, team, data in entries:
+            if Submission.objects.filter(phase=phase, team=team, method_name=method).exists():
+                continue
+            submission = Submission.objects.create(
+                phase=phase, team=team, is_baseline=team is None,
+                submitted_by=organiser if team is None else team.created_by,
+                method_name=method, file_name="predictions.csv", file_size=len(data),
+                file_sha256=hashlib.sha256(data).hexdigest(),
+                file=ContentFile(data, name="predictions.csv"),
+            )
+            lifecycle.submission_mark_queued(submission_id=submission.pk)
+            status = submission_score(submission_id=submission.pk)
+            if status != SubmissionStatus.SCORED:
+                submission.refresh_from_db()
+                raise RuntimeError(
+                    f"demo entry {method!r} on {challenge.slug}/{spec.slug} was not scored: "
+                    f"{submission.error_message}"
+                )
+            summary.add(f"entry {challenge.slug}/{spec.slug}/{phase.slug}: {method}")

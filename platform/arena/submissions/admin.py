@@ -1,0 +1,53 @@
+from django.contrib import admin, messages
+
+from arena.core.admin_scoping import OrganiserScopedAdmin, ScopedTabularInline
+from arena.core.errors import DomainError
+from arena.submissions.models import Submission, SubmissionScore
+from arena.submissions.services.actions import submission_cancel, submission_rerun
+
+
+class ScoreInline(ScopedTabularInline):
+    model = SubmissionScore
+    parent_challenge_path = "phase__track__challenge"
+    fields = ("split", "score", "metrics", "computed_at")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Submission)
+class SubmissionAdmin(OrganiserScopedAdmin):
+    challenge_path = "phase__track__challenge"
+    organiser_can_add = False
+    organiser_can_delete = False
+    list_display = ("id", "method_name", "team", "phase", "kind", "status", "created_at", "is_baseline")
+    list_filter = ("status", "kind", "is_baseline", "phase__track__challenge")
+    search_fields = ("method_name", "team__name", "public_id")
+    list_select_related = ("team", "phase__track__challenge")
+    inlines = [ScoreInline]
+    actions = ["rerun", "cancel"]
+    readonly_fields = (
+        "public_id", "phase", "team", "submitted_by", "kind", "status", "status_changed_at", "file",
+        "file_name", "file_size", "file_sha256", "image_reference", "image_digest", "method_name",
+        "method_description", "paper_url", "code_url", "is_baseline", "is_selected", "disqualified_at",
+        "disqualified_reason", "error_message", "error_detail", "logs", "attempts", "created_at",
+        "queued_at", "started_at", "scoring_started_at", "finished_at",
+    )
+
+    def _run(self, request, service, queryset, verb: str) -> None:
+        try:
+            count = service(actor=request.user, submissions=queryset.select_related("phase__track__challenge"))
+        except DomainError as exc:
+            self.message_user(request, exc.message, level=messages.ERROR)
+            return
+        self.message_user(request, f"{verb} {count} submission(s).")
+
+    @admin.action(description="Re-run the selected submissions")
+    def rerun(self, request, queryset):
+        self._run(request, submission_rerun, queryset, "Queued")
+
+    @admin.action(description="Cancel the selected submissions")
+    def cancel(self, request, queryset):
+        self._run(request, submission_cancel, queryset, "Cancelled")

@@ -1,0 +1,126 @@
+"""Submissions and their scores. Only arena.submissions.services.lifecycle changes ``status``."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from arena.challenges.models import SubmissionKind
+from arena.core.keys import private_key
+
+
+def _submission_key(instance, filename: str) -> str:
+    return private_key("submissions", filename)
+
+
+class SubmissionStatus(models.TextChoices):
+    SUBMITTED = "submitted", "Submitted"
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SCORING = "scoring", "Scoring"
+    SCORED = "scored", "Scored"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+IN_FLIGHT_STATUSES = (
+    SubmissionStatus.SUBMITTED,
+    SubmissionStatus.QUEUED,
+    SubmissionStatus.RUNNING,
+    SubmissionStatus.SCORING,
+)
+# Failed and cancelled submissions do not count against a team's limits.
+COUNTED_STATUSES = (*IN_FLIGHT_STATUSES, SubmissionStatus.SCORED)
+
+
+class Submission(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    phase = models.ForeignKey("challenges.Phase", on_delete=models.PROTECT, related_name="submissions")
+    team = models.ForeignKey(
+        "teams.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="submissions",
+        help_text="Empty for organiser baselines.",
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="submissions"
+    )
+    kind = models.CharField(max_length=16, choices=SubmissionKind.choices, default=SubmissionKind.FILE)
+    status = models.CharField(
+        max_length=16, choices=SubmissionStatus.choices, default=SubmissionStatus.SUBMITTED
+    )
+    status_changed_at = models.DateTimeField(auto_now_add=True)
+
+    file = models.FileField(upload_to=_submission_key, max_length=500, blank=True)
+    file_name = models.CharField(max_length=255, blank=True)
+    file_size = models.BigIntegerField(default=0)
+    file_sha256 = models.CharField(max_length=64, blank=True)
+    image_reference = models.CharField(max_length=300, blank=True)
+    image_digest = models.CharField(max_length=100, blank=True)
+
+    method_name = models.CharField(max_length=100)
+    method_description = models.TextField(blank=True)
+    paper_url = models.URLField(blank=True)
+    code_url = models.URLField(blank=True)
+
+    is_baseline = models.BooleanField(default=False)
+    is_selected = models.BooleanField(default=False, help_text="Chosen by the team as a final entry.")
+    disqualified_at = models.DateTimeField(null=True, blank=True)
+    disqualified_reason = models.TextField(blank=True)
+
+    error_message = models.TextField(blank=True, help_text="Shown to the team: what went wrong, how to fix it.")
+    error_detail = models.TextField(blank=True, help_text="Seen by organisers only.")
+    logs = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    idempotency_key = models.CharField(max_length=100, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    scoring_started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["phase", "team", "status"]),
+            models.Index(fields=["status", "status_changed_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "idempotency_key"], condition=~Q(idempotency_key=""),
+                name="submission_idempotency_key_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_baseline=True) | Q(team__isnull=False), name="submission_has_team"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.method_name} ({self.status})"
+
+    @property
+    def is_in_flight(self) -> bool:
+        return self.status in IN_FLIGHT_STATUSES
+
+
+class ScoreSplit(models.TextChoices):
+    PUBLIC = "public", "Public"
+    PRIVATE = "private", "Private"
+
+
+class SubmissionScore(models.Model):
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="scores")
+    split = models.CharField(max_length=16, choices=ScoreSplit.choices)
+    score = models.FloatField()
+    metrics = models.JSONField(default=dict)
+    breakdown = models.JSONField(default=dict, blank=True)
+    computed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["submission", "split"]
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "split"], name="one_score_per_split"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.submission_id} {self.split}: {self.score:.6f}"

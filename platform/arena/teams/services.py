@@ -1,0 +1,123 @@
+"""Creating, joining and leaving teams."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from arena.audit.services import audit_record
+from arena.challenges.models import Challenge
+from arena.core.errors import Conflict, DomainError, NotFound
+from arena.participation.models import Participation, ParticipationStatus
+from arena.teams.models import Team, TeamMembership, TeamRole
+
+
+def _ensure_open(challenge: Challenge) -> None:
+    if challenge.ends_at <= timezone.now():
+        raise DomainError(
+            f"'{challenge.title}' has ended; teams can no longer be formed or changed.",
+            code="challenge_ended",
+        )
+
+
+def _ensure_no_team(user, challenge: Challenge) -> None:
+    existing = TeamMembership.objects.filter(user=user, challenge=challenge).select_related("team").first()
+    if existing:
+        raise Conflict(
+            f"You are already in team '{existing.team.name}' for this challenge; "
+            "leave it first to create or join another.",
+            code="already_in_team",
+        )
+
+
+@transaction.atomic
+def team_create(*, user, challenge: Challenge, name: str) -> Team:
+    """Create a team with ``user`` as its owner, and the team's participation record."""
+    name = " ".join(name.split())
+    if not name:
+        raise DomainError("Give your team a name.", code="invalid", details={"field": "name"})
+    _ensure_open(challenge)
+    _ensure_no_team(user, challenge)
+    if Team.objects.filter(challenge=challenge, name__iexact=name).exists():
+        raise Conflict(
+            f"A team called '{name}' already exists in this challenge; choose another name.",
+            code="team_name_taken", details={"field": "name"},
+        )
+    try:
+        with transaction.atomic():
+            team = Team.objects.create(challenge=challenge, name=name, created_by=user)
+            TeamMembership.objects.create(team=team, user=user, challenge=challenge, role=TeamRole.OWNER)
+    except IntegrityError:
+        # A concurrent request won the race for the name or the membership.
+        raise Conflict(
+            "That team name was just taken, or you just joined a team; reload and try again.",
+            code="conflict",
+        ) from None
+    Participation.objects.create(
+        team=team, challenge=challenge,
+        status=ParticipationStatus.PENDING if challenge.requires_approval else ParticipationStatus.APPROVED,
+    )
+    audit_record(actor=user, action="team.create", target=team, challenge=challenge, details={"name": name})
+    return team
+
+
+@transaction.atomic
+def team_join(*, user, invite_code: str) -> Team:
+    """Join the team whose invite code this is, within the challenge's team-size limit."""
+    code = invite_code.strip()
+    try:
+        # The row lock serialises joins, so the size limit holds under concurrent requests.
+        team = Team.objects.select_for_update().select_related("challenge").get(invite_code=code)
+    except Team.DoesNotExist:
+        raise NotFound(
+            "No team has that invite code; check it with the team's owner (codes are case-sensitive).",
+            code="invalid_invite_code", details={"field": "invite_code"},
+        ) from None
+    challenge = team.challenge
+    _ensure_open(challenge)
+    _ensure_no_team(user, challenge)
+    size = team.memberships.count()
+    if size >= challenge.max_team_size:
+        raise Conflict(
+            f"Team '{team.name}' is full: this challenge allows at most {challenge.max_team_size} members.",
+            code="team_full",
+        )
+    TeamMembership.objects.create(team=team, user=user, challenge=challenge, role=TeamRole.MEMBER)
+    audit_record(actor=user, action="team.join", target=team, challenge=challenge)
+    return team
+
+
+@transaction.atomic
+def team_leave(*, user, team: Team) -> None:
+    """Leave a team. The last member cannot leave a team that has submissions."""
+    team = Team.objects.select_for_update().get(pk=team.pk)
+    membership = TeamMembership.objects.filter(team=team, user=user).first()
+    if membership is None:
+        raise NotFound("You are not a member of this team.", code="not_a_member")
+    others = team.memberships.exclude(pk=membership.pk).order_by("joined_at")
+    if not others.exists() and team.submissions.exists():
+        raise Conflict(
+            "You are the last member of a team with submissions; the team's entries must keep an owner. "
+            "Invite someone else first, or ask the organisers.",
+            code="last_member",
+        )
+    membership.delete()
+    if membership.role == TeamRole.OWNER and others.exists():
+        successor = others.first()
+        successor.role = TeamRole.OWNER
+        successor.save(update_fields=["role"])
+    audit_record(actor=user, action="team.leave", target=team, challenge=team.challenge)
+    if not others.exists():
+        team.delete()
+
+
+@transaction.atomic
+def team_rotate_invite_code(*, user, team: Team) -> str:
+    from arena.teams.models import new_invite_code
+
+    if not TeamMembership.objects.filter(team=team, user=user, role=TeamRole.OWNER).exists():
+        raise DomainError("Only the team's owner can change its invite code.", code="not_owner", status=403)
+    team.invite_code = new_invite_code()
+    team.save(update_fields=["invite_code"])
+    audit_record(actor=user, action="team.rotate_invite", target=team, challenge=team.challenge)
+    return team.invite_code

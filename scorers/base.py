@@ -1,0 +1,358 @@
+"""The track-scorer contract: options, results and the abstract ``TrackScorer``.
+
+A track scorer turns a reference ("gold") file and a prediction file into a ``ScoreResult``. The
+base class owns everything that is the same for every track: option validation, reading sources,
+the key rule (which prediction keys must exist), aligning predictions to gold rows, splits and the
+bootstrap interval. A concrete track supplies ``parse_file`` (bytes -> ``Table``) and ``compute``
+(aligned tables -> ``ScoreResult``), and optionally ``load_assets`` and ``resampling``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+
+from scorers.errors import AssetError, OptionError, SubmissionFormatError
+from scorers.parsing.keys import check_unique_keys, locate_keys
+from scorers.parsing.source import read_source
+from scorers.parsing.table import Table
+from scorers.stats import Resampling, bootstrap_interval
+
+__all__ = [
+    "Option",
+    "ScoreResult",
+    "TrackScorer",
+    "Source",
+    "BOOTSTRAP_OPTIONS",
+    "expected_rows_option",
+    "to_plain",
+]
+
+Source = str | os.PathLike | bytes
+OptionKind = Literal["str", "int", "float", "bool", "choice", "str_list"]
+
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
+
+
+@dataclass(frozen=True)
+class Option:
+    """One declared option of a track: its name, type, default and the help a user reads.
+
+    ``choices`` lists the allowed values of a ``choice`` option; ``minimum`` is the smallest allowed
+    value of an ``int`` or ``float`` option (``None``: unbounded).
+    """
+
+    name: str
+    kind: OptionKind
+    default: object
+    help: str
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+
+    def describe(self) -> str:
+        """A short type description used in messages and in ``scorers list``."""
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.choices)
+        if self.kind == "str_list":
+            return "a comma-separated list"
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind in ("int", "float") and self.minimum is not None:
+            bound = int(self.minimum) if self.kind == "int" else self.minimum
+            return f"{'an integer' if self.kind == 'int' else 'a number'} >= {bound}"
+        return {"int": "an integer", "float": "a number", "str": "text"}[self.kind]
+
+    def convert(self, value: object) -> object:
+        """Return ``value`` as this option's type (strings as the CLI passes them are accepted).
+
+        Raises ``OptionError`` naming the option and the allowed values.
+        """
+        try:
+            converted = self._convert(value)
+        except (TypeError, ValueError):
+            raise OptionError(
+                f"option '{self.name}' must be {self.describe()}, got {value!r}"
+            ) from None
+        if self.minimum is not None and converted < self.minimum:  # type: ignore[operator]
+            raise OptionError(f"option '{self.name}' must be {self.describe()}, got {value!r}")
+        return converted
+
+    def _convert(self, value: object) -> object:
+        kind = self.kind
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in _TRUE:
+                return True
+            if text in _FALSE:
+                return False
+            raise ValueError(value)
+        if kind == "int":
+            if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
+                raise ValueError(value)
+            return int(str(value).strip()) if isinstance(value, str) else int(value)  # type: ignore[arg-type]
+        if kind == "float":
+            if isinstance(value, bool):
+                raise ValueError(value)
+            number = float(value)  # type: ignore[arg-type]
+            if not math.isfinite(number):
+                raise ValueError(value)
+            return number
+        if kind == "choice":
+            text = str(value).strip()
+            if text not in self.choices:
+                raise ValueError(value)
+            return text
+        if kind == "str_list":
+            items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+            cleaned = tuple(str(item).strip() for item in items)
+            if not cleaned or any(not item for item in cleaned) or len(set(cleaned)) != len(cleaned):
+                raise ValueError(value)
+            return cleaned
+        if not isinstance(value, str):
+            raise TypeError(value)
+        return value
+
+
+BOOTSTRAP_OPTIONS: tuple[Option, ...] = (
+    Option(
+        "bootstrap",
+        "int",
+        0,
+        "number of bootstrap resamples for a 95% confidence interval of the score (0 = off)",
+        minimum=0,
+    ),
+    Option("seed", "int", 0, "random seed of the bootstrap resampling"),
+)
+
+
+def expected_rows_option() -> Option:
+    """The ``expected_rows`` option of candidate-pool tracks (0 = any number of rows)."""
+    return Option(
+        "expected_rows",
+        "int",
+        0,
+        "exact number of rows the prediction must hold, e.g. the whole candidate pool (0 = any)",
+        minimum=0,
+    )
+
+
+def to_plain(value: Any) -> Any:
+    """``value`` with numpy scalars and arrays turned into plain Python floats, ints and lists."""
+    if isinstance(value, dict):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return to_plain(value.tolist())
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    return value
+
+
+@dataclass
+class ScoreResult:
+    """The primary ``score``, every named metric (primary included) and an optional breakdown."""
+
+    score: float
+    metrics: dict[str, float]
+    breakdown: dict[str, object] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        """``{"score": ..., "metrics": ..., "breakdown": ...}`` with plain floats and lists only."""
+        return {
+            "score": float(self.score),
+            "metrics": {name: float(value) for name, value in self.metrics.items()},
+            "breakdown": to_plain(self.breakdown),
+        }
+
+
+class TrackScorer(ABC):
+    """Scores one track: see the module docstring for what a subclass provides."""
+
+    key: ClassVar[str]
+    title: ClassVar[str]
+    description: ClassVar[str]
+    greater_is_better: ClassVar[bool] = True
+    primary_metric: ClassVar[str]
+    metric_names: ClassVar[tuple[str, ...]]
+    key_column: ClassVar[str]
+    pred_header: ClassVar[tuple[str, ...] | None]
+    gold_header: ClassVar[tuple[str, ...] | None]
+    pred_format: ClassVar[str]
+    needs_assets: ClassVar[bool] = False
+    allows_extra_keys: ClassVar[bool] = False
+    options: ClassVar[tuple[Option, ...]] = BOOTSTRAP_OPTIONS
+
+    # -- hooks a track implements -------------------------------------------------------------
+
+    @abstractmethod
+    def parse_file(self, data: bytes, *, file: str, options: Mapping[str, object]) -> Table:
+        """Parse one file's raw bytes strictly. ``file`` is ``"prediction"`` or ``"gold"``.
+
+        Raises ``SubmissionFormatError`` (with that ``file``) for anything that cannot be scored.
+        Key uniqueness and the key rule are checked by the base class afterwards.
+        """
+
+    @abstractmethod
+    def compute(
+        self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object
+    ) -> ScoreResult:
+        """Score ``pred`` against ``gold``; row ``i`` of ``pred`` is the prediction for gold row
+        ``i``. ``assets`` is what ``load_assets`` returned."""
+
+    def load_assets(self, assets_dir: Path | None, options: Mapping[str, object]) -> object:
+        """Load what ``compute`` needs from the assets folder (default: nothing)."""
+        self.validate_assets(assets_dir, options)
+        return None
+
+    def resampling(
+        self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object
+    ) -> Resampling | None:
+        """The primary score as a function of resampling weights, for the bootstrap interval.
+
+        ``None`` (the default) means the track offers no bootstrap interval.
+        """
+        return None
+
+    # -- public API -----------------------------------------------------------------------------
+
+    def validate_options(self, options: Mapping[str, object] | None) -> dict[str, object]:
+        """The full, typed option dict: declared defaults, overridden by ``options``.
+
+        Raises ``OptionError`` for an unknown name, a wrong type or a value outside the choices.
+        """
+        declared = {option.name: option for option in self.options}
+        result = {option.name: option.default for option in self.options}
+        for name, value in (options or {}).items():
+            if name not in declared:
+                known = ", ".join(sorted(declared)) or "none"
+                raise OptionError(
+                    f"unknown option '{name}' for track '{self.key}'; known options: {known}"
+                )
+            result[name] = declared[name].convert(value)
+        return result
+
+    def validate_assets(self, assets_dir: Path | None, options: Mapping[str, object]) -> None:
+        """Raise ``AssetError`` when the track needs assets and ``assets_dir`` is not a folder."""
+        if not self.needs_assets:
+            return
+        if assets_dir is None:
+            raise AssetError(f"track '{self.key}' needs an assets folder; pass --assets DIR")
+        if not Path(assets_dir).is_dir():
+            raise AssetError(f"assets folder '{assets_dir}' does not exist or is not a folder")
+
+    def validate(
+        self,
+        pred: Source,
+        *,
+        golds: Sequence[Source] = (),
+        options: Mapping[str, object] | None = None,
+        assets: Path | str | None = None,
+    ) -> int:
+        """Parse ``pred`` strictly and, when ``golds`` are given, check the key rule against the
+        union of their keys. Returns the number of prediction rows."""
+        opts = self.validate_options(options)
+        pred_table = self._read(pred, "prediction", opts)
+        gold_tables = [self._read(gold, "gold", opts) for gold in golds]
+        if gold_tables:
+            self._check_key_rule(pred_table, gold_tables, opts)
+        return len(pred_table)
+
+    def score(
+        self,
+        *,
+        gold: Source,
+        pred: Source,
+        options: Mapping[str, object] | None = None,
+        assets: Path | str | None = None,
+    ) -> ScoreResult:
+        """Score one prediction against one reference file."""
+        return self.score_splits(golds={"all": gold}, pred=pred, options=options, assets=assets)[
+            "all"
+        ]
+
+    def score_splits(
+        self,
+        *,
+        golds: Mapping[str, Source],
+        pred: Source,
+        options: Mapping[str, object] | None = None,
+        assets: Path | str | None = None,
+    ) -> dict[str, ScoreResult]:
+        """Parse ``pred`` once, check the key rule against the union of all golds' keys, then
+        score each split on its own gold keys only."""
+        opts = self.validate_options(options)
+        loaded = self.load_assets(Path(assets) if assets is not None else None, opts)
+        pred_table = self._read(pred, "prediction", opts)
+        gold_tables = {name: self._read(src, "gold", opts) for name, src in golds.items()}
+        self._check_key_rule(pred_table, list(gold_tables.values()), opts)
+        results = {}
+        for name, gold_table in gold_tables.items():
+            aligned = pred_table.take(locate_keys(pred_table.keys, gold_table.keys))
+            result = self.compute(gold_table, aligned, options=opts, assets=loaded)
+            resamples = int(opts.get("bootstrap", 0))  # type: ignore[call-overload]
+            if resamples > 0:
+                parts = self.resampling(gold_table, aligned, options=opts, assets=loaded)
+                if parts is not None:
+                    seed = int(opts.get("seed", 0))  # type: ignore[call-overload]
+                    result.breakdown["bootstrap"] = bootstrap_interval(
+                        parts, resamples=resamples, seed=seed
+                    )
+            results[name] = result
+        return results
+
+    # -- shared machinery ---------------------------------------------------------------------
+
+    def _read(self, source: Source, file: str, options: Mapping[str, object]) -> Table:
+        table = self.parse_file(read_source(source, file=file), file=file, options=options)
+        check_unique_keys(table, column=self.key_column)
+        expected = int(options.get("expected_rows", 0))  # type: ignore[call-overload]
+        if file == "prediction" and expected and len(table) != expected:
+            raise SubmissionFormatError(
+                f"the file holds {len(table)} rows but the track expects {expected}; "
+                "write one row for every candidate",
+                file=file,
+            )
+        return table
+
+    def _check_key_rule(
+        self, pred: Table, golds: Sequence[Table], options: Mapping[str, object]
+    ) -> None:
+        gold_keys = golds[0].keys if len(golds) == 1 else np.concatenate([g.keys for g in golds])
+        if len(golds) > 1:
+            gold_keys = np.unique(gold_keys)
+        found = locate_keys(pred.keys, gold_keys, missing_ok=True)
+        missing = np.flatnonzero(found < 0)
+        if missing.size:
+            first = gold_keys[missing[0]].decode("utf-8")
+            raise SubmissionFormatError(
+                f"no row for {self.key_column} {first!r} ({missing.size} of {len(gold_keys)} "
+                "reference keys have no prediction); write one row for every test sample",
+                file=pred.file,
+                column=self.key_column,
+            )
+        if not self.allows_extra_keys and len(pred) != len(gold_keys):
+            used = np.zeros(len(pred), dtype=bool)
+            used[found] = True
+            extra = int(np.flatnonzero(~used)[0])
+            raise SubmissionFormatError(
+                f"{pred.key_text(extra)!r} is not in the test set; "
+                "write rows for the test samples only",
+                file=pred.file,
+                row=int(pred.lines[extra]),
+                column=self.key_column,
+            )

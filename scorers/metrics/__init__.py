@@ -1,0 +1,30 @@
+"""Pure metric functions on numpy arrays (``*_score``: higher is better, ``*_error``: lower)."""
+
+from scorers.metrics.classification import (
+    accuracy_score,
+    average_precision_score,
+    binary_f1_score,
+    confusion_matrix,
+    macro_f1_from_confusion,
+    macro_f1_score,
+    per_class_f1,
+    weighted_f1_from_confusion,
+    weighted_f1_score,
+)
+from scorers.metrics.regression import ccc_from_sums, ccc_score, mean_squared_error, pearson_score
+
+__all__ = [
+    "accuracy_score",
+    "average_precision_score",
+    "binary_f1_score",
+    "ccc_from_sums",
+    "ccc_score",
+    "confusion_matrix",
+    "macro_f1_from_confusion",
+    "macro_f1_score",
+    "mean_squared_error",
+    "pearson_score",
+    "per_class_f1",
+    "weighted_f1_from_confusion",
+    "weighted_f1_score",
+]

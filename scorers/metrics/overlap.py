@@ -1,0 +1,119 @@
+"""Set-overlap metrics for open-vocabulary labels (the MER emotion-wheel overlap).
+
+Each sample has a set of reference labels G and a set of predicted labels P, given as integer
+codes in "long" form: parallel arrays of sample indices and label codes (repeats allowed, they
+count once). Over the samples whose G is not empty, precision is the mean of |G∩P|/|P| (0 when
+P is empty) and recall the mean of |G∩P|/|G|; F is 2PR/(P+R), 0 when P+R is 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["SetOverlap", "set_overlap", "set_overlap_score", "mean_overlap_scores"]
+
+
+@dataclass(frozen=True)
+class SetOverlap:
+    """Precision, recall and F of one comparison, with the per-sample values behind them.
+
+    ``sample_precision`` and ``sample_recall`` are NaN for samples whose reference set is empty
+    (they are not scored).
+    """
+
+    precision: float
+    recall: float
+    fscore: float
+    sample_precision: np.ndarray
+    sample_recall: np.ndarray
+
+    @property
+    def scored(self) -> np.ndarray:
+        """Boolean mask of the samples that count (reference set not empty)."""
+        return ~np.isnan(self.sample_recall)
+
+
+def _pair_keys(sample: np.ndarray, label: np.ndarray, width: int) -> np.ndarray:
+    return np.unique(np.asarray(sample, dtype=np.int64) * width + np.asarray(label, dtype=np.int64))
+
+
+def set_overlap(
+    n_samples: int,
+    gold_sample: np.ndarray,
+    gold_label: np.ndarray,
+    pred_sample: np.ndarray,
+    pred_label: np.ndarray,
+) -> SetOverlap:
+    """Compare per-sample label sets given in long form (codes must be >= 0).
+
+    >>> import numpy as np
+    >>> # sample 0: G = {0, 1}, P = {1}; sample 1: G = {2}, P = {}; sample 2: G = {}, P = {0}
+    >>> r = set_overlap(3, np.array([0, 0, 1]), np.array([0, 1, 2]),
+    ...                 np.array([0, 0, 2]), np.array([1, 1, 0]))
+    >>> float(r.precision), float(r.recall), round(float(r.fscore), 6)
+    (0.5, 0.25, 0.333333)
+    """
+    width = 1 + int(max(np.max(gold_label, initial=-1), np.max(pred_label, initial=-1), 0))
+    gold = _pair_keys(gold_sample, gold_label, width)
+    pred = _pair_keys(pred_sample, pred_label, width)
+    common = np.intersect1d(gold, pred, assume_unique=True)
+    gold_size = np.bincount(gold // width, minlength=n_samples)
+    pred_size = np.bincount(pred // width, minlength=n_samples)
+    common_size = np.bincount(common // width, minlength=n_samples)
+    scored = gold_size > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(pred_size > 0, common_size / pred_size, 0.0)
+        recall = common_size / gold_size
+    precision[~scored] = np.nan
+    recall[~scored] = np.nan
+    if scored.any():
+        mean_precision = np.mean(precision[scored])
+        mean_recall = np.mean(recall[scored])
+    else:
+        mean_precision = mean_recall = np.float64(0.0)
+    return SetOverlap(
+        precision=float(mean_precision),
+        recall=float(mean_recall),
+        fscore=float(_fscore(mean_precision, mean_recall)),
+        sample_precision=precision,
+        sample_recall=recall,
+    )
+
+
+def _fscore(precision: float, recall: float) -> float:
+    if precision + recall == 0:
+        return 0.0
+    return 2 * (precision * recall) / (precision + recall)
+
+
+def set_overlap_score(
+    n_samples: int,
+    gold_sample: np.ndarray,
+    gold_label: np.ndarray,
+    pred_sample: np.ndarray,
+    pred_label: np.ndarray,
+) -> float:
+    """The F score of ``set_overlap`` (higher is better).
+
+    >>> import numpy as np
+    >>> set_overlap_score(1, np.array([0, 0]), np.array([3, 4]), np.array([0]), np.array([3]))
+    0.6666666666666666
+    """
+    return set_overlap(n_samples, gold_sample, gold_label, pred_sample, pred_label).fscore
+
+
+def mean_overlap_scores(overlaps: Sequence[SetOverlap]) -> tuple[float, float, float]:
+    """``(fscore, precision, recall)``, each the mean over several comparisons (e.g. the five
+    emotion wheels), as the MER organisers average them.
+
+    >>> a = SetOverlap(0.5, 1.0, 2 / 3, None, None)
+    >>> b = SetOverlap(1.0, 1.0, 1.0, None, None)
+    >>> tuple(round(x, 6) for x in mean_overlap_scores([a, b]))
+    (0.833333, 0.75, 1.0)
+    """
+    rows = np.array([[o.fscore, o.precision, o.recall] for o in overlaps], dtype=np.float64)
+    fscore, precision, recall = np.mean(rows, axis=0).tolist()
+    return fscore, precision, recall

@@ -1,0 +1,148 @@
+"""Column specifications and their vectorised, strict converters.
+
+A converter takes one column of a file as an ``S``-dtype array of cell bytes (surrounding blanks
+already removed, except for ``TextColumn``) and returns the converted array, or reports the first
+offending row. The slow row-by-row checks run only to describe a problem, never on valid input.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["NumberColumn", "LabelColumn", "TextColumn", "Column", "CellProblem"]
+
+
+@dataclass(frozen=True)
+class CellProblem(Exception):
+    """The first bad cell of a column: its row index (0-based, among data rows) and the message."""
+
+    index: int
+    message: str
+
+
+def _shown(cell: bytes, limit: int = 40) -> str:
+    text = cell.decode("utf-8", errors="replace")
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return repr(text)
+
+
+def _format_number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+@dataclass(frozen=True)
+class NumberColumn:
+    """A finite decimal number, optionally within ``[low, high]``.
+
+    ``missing`` is a sentinel that stands for "not annotated" (allowed in addition to the range,
+    e.g. -5 for ABAW valence); ``integer`` requires whole numbers (class indices, 0/1 flags), which
+    may be written ``3`` or ``3.0``. ``example`` is what the fix hint suggests writing.
+    """
+
+    name: str
+    low: float | None = None
+    high: float | None = None
+    missing: float | None = None
+    integer: bool = False
+    example: str = "0.25"
+
+    def convert(self, cells: np.ndarray) -> np.ndarray:
+        """``cells`` as float64, or ``CellProblem`` at the first cell that is not acceptable."""
+        try:
+            values = cells.astype(np.float64)
+        except ValueError:
+            raise self._first_unparseable(cells) from None
+        bad = ~np.isfinite(values)
+        if self.integer:
+            bad |= values != np.round(values)
+        outside = np.zeros(values.shape, dtype=bool)
+        if self.low is not None:
+            outside |= values < self.low
+        if self.high is not None:
+            outside |= values > self.high
+        if self.missing is not None:
+            outside &= values != self.missing
+        bad |= outside
+        if bad.any():
+            index = int(np.flatnonzero(bad)[0])
+            raise CellProblem(index, self._describe(cells[index], float(values[index])))
+        return values
+
+    def _range_text(self) -> str:
+        low = "-inf" if self.low is None else _format_number(self.low)
+        high = "inf" if self.high is None else _format_number(self.high)
+        return f"[{low}, {high}]"
+
+    def _kind(self) -> str:
+        return "a whole number" if self.integer else "a number"
+
+    def _first_unparseable(self, cells: np.ndarray) -> CellProblem:
+        for index, cell in enumerate(cells.tolist()):
+            try:
+                float(cell)
+            except ValueError:
+                return CellProblem(index, self._describe(cell, None))
+        raise AssertionError("astype failed but every cell parses")  # pragma: no cover
+
+    def _describe(self, cell: bytes, value: float | None) -> str:
+        hint = f"write {self._kind()} like {self.example}"
+        if self.low is not None or self.high is not None:
+            hint = f"write {self._kind()} in {self._range_text()}, like {self.example}"
+        if not cell:
+            return f"empty value; {hint}"
+        if value is None:
+            return f"{_shown(cell)} is not a number; {hint}"
+        if not math.isfinite(value):
+            return f"{_shown(cell)} is not a finite number; {hint}"
+        if self.integer and value != round(value):
+            return f"{_shown(cell)} is not a whole number; {hint}"
+        return f"{_shown(cell)} is outside {self._range_text()}; {hint}"
+
+
+@dataclass(frozen=True)
+class LabelColumn:
+    """One label of a fixed set, matched without regard to case; converted to its index."""
+
+    name: str
+    labels: tuple[str, ...]
+
+    def convert(self, cells: np.ndarray) -> np.ndarray:
+        """Label indices as int64, or ``CellProblem`` at the first unknown label."""
+        lookup = {label.lower(): code for code, label in enumerate(self.labels)}
+        distinct, inverse = np.unique(cells, return_inverse=True)
+        codes = np.array(
+            [lookup.get(cell.decode("utf-8").lower(), -1) for cell in distinct.tolist()],
+            dtype=np.int64,
+        )
+        converted = codes[inverse.reshape(-1)]
+        if codes.size and codes.min() < 0:
+            index = int(np.flatnonzero(converted < 0)[0])
+            allowed = ", ".join(self.labels)
+            bad = cells[index]
+            if not bad:
+                raise CellProblem(index, f"empty value; write one of {allowed}")
+            raise CellProblem(
+                index, f"{_shown(bad)} is not a label of this track; use one of {allowed}"
+            )
+        return converted
+
+
+@dataclass(frozen=True)
+class TextColumn:
+    """Free text, kept exactly as written (after CSV unquoting); converted to an object array of
+    ``str``."""
+
+    name: str
+
+    def convert(self, cells: np.ndarray) -> np.ndarray:
+        """The cells decoded as ``str`` (the file is known to be UTF-8)."""
+        out = np.empty(len(cells), dtype=object)
+        out[:] = [cell.decode("utf-8") for cell in cells.tolist()]
+        return out
+
+
+Column = NumberColumn | LabelColumn | TextColumn

@@ -1,0 +1,246 @@
+"""Strict, vectorised CSV reading into a ``Table``.
+
+The whole file is handled as one byte buffer: separators are found with numpy, every cell of a
+column is gathered into one fixed-width ``S`` array, and columns are converted in bulk. Files with
+quoted cells go through the standard ``csv`` module instead (they are small in practice: quoting
+is needed for label lists, not for numbers). Either way the result and the error messages are the
+same.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from scorers.errors import SubmissionFormatError
+from scorers.parsing.columns import CellProblem, Column, TextColumn
+from scorers.parsing.table import Table
+
+__all__ = ["parse_csv", "prepare_text"]
+
+_BOM = b"\xef\xbb\xbf"
+_NL, _COMMA, _SPACE, _TAB = 10, 44, 32, 9
+# _KEEP[k] keeps the first k bytes of a little-endian 64-bit word.
+_KEEP = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype="<u8")
+
+
+def prepare_text(data: bytes, *, file: str) -> bytes:
+    """``data`` checked to be non-empty UTF-8 without NUL bytes, with the BOM removed, line ends
+    normalised to ``\\n`` and a final ``\\n``. Raises ``SubmissionFormatError`` otherwise."""
+    if data.startswith(_BOM):
+        data = data[len(_BOM) :]
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise SubmissionFormatError(
+                f"the file is not UTF-8 text (byte 0x{data[error.start]:02x} cannot be decoded); "
+                "save the file as UTF-8",
+                file=file,
+                row=data.count(b"\n", 0, error.start) + 1,
+            ) from None
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise SubmissionFormatError(
+            "the file contains a NUL byte; save the file as UTF-8 text (not UTF-16)",
+            file=file,
+            row=data.count(b"\n", 0, nul) + 1,
+        )
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    if not data.strip():
+        raise SubmissionFormatError(
+            "the file is empty; write the header line and then one row per sample", file=file
+        )
+    if not data.endswith(b"\n"):
+        data += b"\n"
+    return data
+
+
+def parse_csv(
+    data: bytes,
+    *,
+    file: str,
+    header: tuple[str, ...] | None,
+    key: str,
+    columns: Sequence[Column],
+) -> Table:
+    """Parse a comma-separated file whose rows are ``key`` followed by ``columns``.
+
+    ``header`` is the exact first line (compared cell by cell, blanks around names ignored), or
+    ``None`` for a file without a header. Blank lines are skipped; blanks around keys, numbers and
+    labels are ignored; ``TextColumn`` cells are kept as written. Raises ``SubmissionFormatError``
+    carrying the line number and column of the first problem.
+    """
+    text = prepare_text(data, file=file)
+    names = (key, *(column.name for column in columns))
+    strip = [True] + [not isinstance(column, TextColumn) for column in columns]
+    if b'"' in text:
+        head, lines, cells = _split_quoted(text, file, header is not None, names, strip)
+    else:
+        head, lines, cells = _split_plain(text, file, header is not None, names, strip)
+    if header is not None:
+        _check_header(head, header, file)
+    if len(lines) == 0:
+        raise SubmissionFormatError(
+            "the file holds no rows; write one row per sample" + (" below the header" if header else ""),
+            file=file,
+        )
+    problems: list[tuple[int, int, str, str]] = []
+    empty_keys = np.flatnonzero(cells[0] == b"")
+    if empty_keys.size:
+        problems.append((int(empty_keys[0]), 0, key, f"empty {key}; every row needs a {key}"))
+    converted: dict[str, np.ndarray] = {}
+    for position, (column, column_cells) in enumerate(zip(columns, cells[1:]), start=1):
+        try:
+            converted[column.name] = column.convert(column_cells)
+        except CellProblem as problem:
+            problems.append((problem.index, position, column.name, problem.message))
+    if problems:
+        index, _, column_name, message = min(problems)
+        raise SubmissionFormatError(message, file=file, row=int(lines[index]), column=column_name)
+    return Table(keys=cells[0], lines=lines, columns=converted, file=file)
+
+
+def _check_header(found: list[str] | None, expected: tuple[str, ...], file: str) -> None:
+    wanted = ",".join(expected)
+    if found is None:
+        raise SubmissionFormatError(f"no header line; the first line must be {wanted}", file=file)
+    cleaned = [name.strip() for name in found]
+    if tuple(cleaned) == expected:
+        return
+    for position, name in enumerate(expected):
+        if position >= len(cleaned):
+            message = f"the header lacks {name!r}; the first line must be {wanted}"
+            raise SubmissionFormatError(message, file=file, row=1)
+        if cleaned[position] != name:
+            message = (
+                f"the header names {cleaned[position]!r} where {name!r} is expected; "
+                f"the first line must be {wanted}"
+            )
+            raise SubmissionFormatError(message, file=file, row=1, column=name)
+    extra = cleaned[len(expected)]
+    raise SubmissionFormatError(
+        f"the header has an extra column {extra!r}; the first line must be {wanted}",
+        file=file,
+        row=1,
+    )
+
+
+def _column_count_error(found: int, names: Sequence[str], file: str, line: int) -> None:
+    raise SubmissionFormatError(
+        f"the row has {found} column{'s' if found != 1 else ''}, expected {len(names)} "
+        f"({','.join(names)}); write one value per column, separated by commas",
+        file=file,
+        row=line,
+    )
+
+
+def _split_plain(
+    text: bytes, file: str, has_header: bool, names: Sequence[str], strip: Sequence[bool]
+) -> tuple[list[str] | None, np.ndarray, list[np.ndarray]]:
+    """Cells of a file without quotes: (header cells, line numbers, one ``S`` array per column)."""
+    padded = text + b"\x00" * 8  # lets the 8-byte gathers read past the last cell
+    body = np.frombuffer(padded, dtype=np.uint8, count=len(text))
+    separators = np.flatnonzero((body == _NL) | (body == _COMMA))
+    newline_at = np.flatnonzero(body[separators] == _NL)  # indices into `separators`
+    line_ends = separators[newline_at]
+    line_starts = np.concatenate(([0], line_ends[:-1] + 1))
+    commas = np.diff(newline_at, prepend=-1) - 1
+    filled = np.flatnonzero(line_ends > line_starts)
+    head = None
+    first_row_separator = 0
+    if has_header and filled.size:
+        first = int(filled[0])
+        head = text[line_starts[first] : line_ends[first]].decode("utf-8").split(",")
+        first_row_separator = int(newline_at[first]) + 1
+        filled = filled[1:]
+    wrong = np.flatnonzero(commas[filled] != len(names) - 1)
+    if wrong.size:
+        line = int(filled[wrong[0]])
+        _column_count_error(int(commas[line]) + 1, names, file, line + 1)
+    row_separators = separators[first_row_separator:]
+    if filled.size and len(row_separators) != len(filled) * len(names):
+        # Blank lines among the rows: drop their newlines (they hold no commas).
+        keep = np.ones(len(separators), dtype=bool)
+        keep[:first_row_separator] = False
+        blank = np.flatnonzero(line_ends <= line_starts)
+        keep[newline_at[blank]] = False
+        row_separators = separators[keep]
+    bounds = row_separators.reshape(len(filled), len(names))
+    words = np.ndarray(
+        shape=(len(text) + 1,), dtype="<u8", buffer=padded, offset=0, strides=(1,)
+    )
+    cells = []
+    for position, keep_blanks in enumerate(not s for s in strip):
+        starts = line_starts[filled] if position == 0 else bounds[:, position - 1] + 1
+        ends = bounds[:, position]
+        if not keep_blanks:
+            starts, ends = _strip_blanks(body, starts, ends)
+        cells.append(_gather(words, starts, ends))
+    return head, filled + 1, cells
+
+
+def _strip_blanks(
+    body: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    while True:
+        lead = (starts < ends) & ((body[starts] == _SPACE) | (body[starts] == _TAB))
+        if not lead.any():
+            break
+        starts = starts + lead
+    while True:
+        last = body[np.maximum(ends - 1, 0)]
+        trail = (starts < ends) & ((last == _SPACE) | (last == _TAB))
+        if not trail.any():
+            break
+        ends = ends - trail
+    return starts, ends
+
+
+def _gather(words: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The byte ranges ``[starts, ends)`` as one zero-padded ``S`` array."""
+    lengths = ends - starts
+    count = max(1, -(-int(lengths.max(initial=0)) // 8))
+    out = np.empty((len(starts), count), dtype="<u8")
+    for word in range(count):
+        kept = np.clip(lengths - 8 * word, 0, 8)
+        np.bitwise_and(words[starts + 8 * word], _KEEP[kept], out=out[:, word])
+    return out.view(f"S{8 * count}").reshape(len(starts))
+
+
+def _split_quoted(
+    text: bytes, file: str, has_header: bool, names: Sequence[str], strip: Sequence[bool]
+) -> tuple[list[str] | None, np.ndarray, list[np.ndarray]]:
+    """Cells of a file with quoted cells, read with the ``csv`` module."""
+    reader = csv.reader(io.StringIO(text.decode("utf-8"), newline=""), strict=True)
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    head = None
+    try:
+        for row in reader:
+            if not row:
+                continue
+            if has_header and head is None:
+                head = row
+                continue
+            if len(row) != len(names):
+                _column_count_error(len(row), names, file, reader.line_num)
+            rows.append(row)
+            lines.append(reader.line_num)
+    except csv.Error as error:
+        raise SubmissionFormatError(
+            f"cannot read the quoting ({error}); put the whole cell in double quotes and double "
+            "every quote inside it",
+            file=file,
+            row=reader.line_num,
+        ) from None
+    cells = []
+    for position, do_strip in enumerate(strip):
+        values = [row[position].strip() if do_strip else row[position] for row in rows]
+        cells.append(np.array([value.encode("utf-8") for value in values], dtype=bytes))
+    return head, np.array(lines, dtype=np.int64), cells

@@ -1,0 +1,145 @@
+"""``mer.ov-wheel``: open-vocabulary emotion labels scored on five emotion wheels (MER-OV/MER-FG).
+
+Every predicted and reference label is mapped onto each wheel's categories; per wheel, precision
+and recall of the category sets are averaged over the samples with mapped reference labels, and
+the score is the mean F over the wheels. The organisers' evaluation defines every step; see
+``scorers.wheel`` for the mapping and ``scorers.metrics.overlap`` for the set metric.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from scorers.base import BOOTSTRAP_OPTIONS, Option, ScoreResult, TrackScorer, expected_rows_option
+from scorers.parsing import TextColumn, parse_csv
+from scorers.parsing.table import Table
+from scorers.registry import register
+from scorers.stats import Resampling
+from scorers.wheel.assets import LEVELS, WheelSet, load_wheel_set
+from scorers.wheel.mapping import LabelMap
+from scorers.wheel.npz import is_npz, read_openset_npz
+from scorers.wheel.scoring import (
+    WheelScores,
+    labels_of,
+    resampling_parts,
+    sample_explanations,
+    score_label_lists,
+)
+from scorers.wheel.wordnet import WordNetLemmas, wordnet_lemmas
+
+__all__ = ["OpenVocabularyWheelScorer"]
+
+_HEADER = ("name", "openset")
+
+
+@dataclass(frozen=True)
+class _WheelAssets:
+    wheel_set: WheelSet
+    label_map: LabelMap
+    lemmas: WordNetLemmas | None
+
+
+@register
+class OpenVocabularyWheelScorer(TrackScorer):
+    """The MER open-vocabulary track, scored with the organisers' emotion-wheel overlap."""
+
+    key = "mer.ov-wheel"
+    title = "MER open-vocabulary emotion (emotion-wheel overlap)"
+    description = (
+        "Describe each clip with any number of free emotion words. Every word is reduced to a "
+        "base word, then to a synonym found on an emotion wheel, then to that word's category on "
+        "the wheel (inner ring by default); words the wheel vocabulary does not know are left out. "
+        "On each of five wheels, precision is the share of your categories that are also in the "
+        "reference and recall the share of reference categories you found, averaged over clips; "
+        "the score is the mean over the wheels of F = 2PR/(P+R)."
+    )
+    greater_is_better = True
+    primary_metric = "fscore"
+    metric_names = ("fscore", "precision", "recall")
+    key_column = "name"
+    pred_header = _HEADER
+    gold_header = _HEADER
+    pred_format = (
+        "CSV with header name,openset; one row per sample, the openset cell a label list such as "
+        "\"['happy', 'sad']\", [happy, sad] or happy, sad (empty: no labels); or the organisers' "
+        ".npz with text arrays filenames and fileitems"
+    )
+    needs_assets = True
+    allows_extra_keys = True
+    options = (
+        Option("level", "choice", "level1",
+               "wheel ring the labels are compared at: level1 (inner) or level2", choices=LEVELS),
+        Option("lemmatize_unknown", "bool", False,
+               "map a label missing from the word-form table through its WordNet lemma before "
+               "dropping it (not part of the official metric)"),
+        expected_rows_option(),
+        *BOOTSTRAP_OPTIONS,
+    )
+
+    def parse_file(self, data: bytes, *, file: str, options: Mapping[str, object]) -> Table:
+        """A CSV ``name,openset`` file, or the organisers' ``.npz``; label cells are parsed when
+        scored."""
+        if is_npz(data):
+            return read_openset_npz(data, file=file)
+        return parse_csv(data, file=file, header=_HEADER, key="name",
+                         columns=(TextColumn("openset"),))
+
+    def validate_assets(self, assets_dir: Path | None, options: Mapping[str, object]) -> None:
+        """Check that ``assets_dir`` is a readable emotion-wheel folder (``AssetError`` saying
+        which file is missing or malformed)."""
+        super().validate_assets(assets_dir, options)
+        load_wheel_set(assets_dir)  # type: ignore[arg-type]
+
+    def load_assets(self, assets_dir: Path | None, options: Mapping[str, object]) -> _WheelAssets:
+        super().validate_assets(assets_dir, options)
+        wheel_set = load_wheel_set(assets_dir)  # type: ignore[arg-type]
+        lemmas = wordnet_lemmas() if options.get("lemmatize_unknown") else None
+        return _WheelAssets(wheel_set, wheel_set.label_map(str(options["level"])), lemmas)
+
+    def _score(self, gold: Table, pred: Table, assets: _WheelAssets) -> tuple[
+            WheelScores, list[tuple[str, ...]], list[tuple[str, ...]]]:
+        gold_lists = [labels_of(value) for value in gold["openset"].tolist()]
+        pred_lists = [labels_of(value) for value in pred["openset"].tolist()]
+        scores = score_label_lists(gold_lists, pred_lists, assets.label_map, assets.lemmas)
+        return scores, gold_lists, pred_lists
+
+    def compute(
+        self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object
+    ) -> ScoreResult:
+        loaded: _WheelAssets = assets  # type: ignore[assignment]
+        scores, gold_lists, pred_lists = self._score(gold, pred, loaded)
+        label_map = loaded.label_map
+        wheels = {
+            name: {
+                "fscore": overlap.fscore,
+                "precision": overlap.precision,
+                "recall": overlap.recall,
+                "scored_samples": int(overlap.scored.sum()),
+            }
+            for name, overlap in zip(label_map.wheel_names, scores.per_wheel)
+        }
+        names = [key.decode("utf-8") for key in gold.keys.tolist()]
+        breakdown: dict[str, object] = {
+            "level": label_map.level,
+            "wheels": wheels,
+            "samples": sample_explanations(names, gold_lists, pred_lists, scores, label_map),
+        }
+        return ScoreResult(
+            score=scores.fscore,
+            metrics={"fscore": scores.fscore, "precision": scores.precision,
+                     "recall": scores.recall},
+            breakdown=breakdown,
+        )
+
+    def resampling(
+        self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object
+    ) -> Resampling | None:
+        scores, _, _ = self._score(gold, pred, assets)  # type: ignore[arg-type]
+        features, statistic = resampling_parts(scores)
+        counts = [1] * len(gold)
+        import numpy as np
+
+        return Resampling(counts=np.asarray(counts, dtype=np.int64), features=features,
+                          statistic=statistic)  # type: ignore[arg-type]

@@ -341,7 +341,7 @@ class TrackScorer(ABC):
             first = gold_keys[missing[0]].decode("utf-8")
             raise SubmissionFormatError(
                 f"no row for {self.key_column} {first!r} ({missing.size} of {len(gold_keys)} "
-                "reference keys have no prediction); write one row for every test sample",
+                "test keys have no row); write one row for every test sample",
                 file=pred.file,
                 column=self.key_column,
             )

@@ -34,6 +34,29 @@ def _format_number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
+def _small_integers(cells: np.ndarray) -> np.ndarray | None:
+    """Cells that are all of the form ``d``, ``dd`` or ``-d`` as float64 (the common shape of
+    class indices and 0/1 flags), converted without parsing text; ``None`` otherwise."""
+    width = cells.dtype.itemsize
+    if cells.size == 0 or width < 2:
+        return None
+    raw = np.ascontiguousarray(cells).view(np.uint8).reshape(cells.size, width)
+    if width > 2 and raw[:, 2:].any():
+        return None
+    first = raw[:, 0]
+    second = raw[:, 1]
+    high = first - np.uint8(48)
+    low = second - np.uint8(48)
+    single = (high < 10) & (second == 0)
+    negative = (first == 45) & (low < 10)
+    double = (high < 10) & (low < 10)
+    if not (single | negative | double).all():
+        return None
+    high = high.astype(np.float64)
+    low = low.astype(np.float64)
+    return np.where(single, high, np.where(negative, -low, high * 10.0 + low))
+
+
 @dataclass(frozen=True)
 class NumberColumn:
     """A finite decimal number, optionally within ``[low, high]``.
@@ -52,10 +75,12 @@ class NumberColumn:
 
     def convert(self, cells: np.ndarray) -> np.ndarray:
         """``cells`` as float64, or ``CellProblem`` at the first cell that is not acceptable."""
-        try:
-            values = cells.astype(np.float64)
-        except ValueError:
-            raise self._first_unparseable(cells) from None
+        values = _small_integers(cells) if self.integer else None
+        if values is None:
+            try:
+                values = cells.astype(np.float64)
+            except ValueError:
+                raise self._first_unparseable(cells) from None
         bad = ~np.isfinite(values)
         if self.integer:
             bad |= values != np.round(values)

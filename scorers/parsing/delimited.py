@@ -207,9 +207,12 @@ def _gather(words: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarr
     lengths = ends - starts
     count = max(1, -(-int(lengths.max(initial=0)) // 8))
     out = np.empty((len(starts), count), dtype="<u8")
+    last = len(words) - 1
     for word in range(count):
         kept = np.clip(lengths - 8 * word, 0, 8)
-        np.bitwise_and(words[starts + 8 * word], _KEEP[kept], out=out[:, word])
+        # Past a cell's end nothing is kept, so a clamped read position is harmless.
+        at = np.minimum(starts + 8 * word, last) if word else starts
+        np.bitwise_and(words[at], _KEEP[kept], out=out[:, word])
     return out.view(f"S{8 * count}").reshape(len(starts))
 
 

@@ -7,12 +7,13 @@ back to sorting the keys directly, so results never depend on the hash.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from scorers.errors import SubmissionFormatError
-from scorers.parsing.table import Table
 
-__all__ = ["key_hashes", "check_unique_keys", "locate_keys"]
+__all__ = ["KeyIndex", "key_hashes", "key_index", "check_unique_keys", "locate_keys"]
 
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 _MIX = np.uint64(0xBF58476D1CE4E5B9)
@@ -25,9 +26,12 @@ def key_hashes(keys: np.ndarray) -> np.ndarray:
     if width == 0 or n == 0:
         return np.zeros(n, dtype=np.uint64)
     words = -(-width // 8)
-    padded = np.zeros((n, words * 8), dtype=np.uint8)
-    padded[:, :width] = np.ascontiguousarray(keys).view(np.uint8).reshape(n, width)
-    chunks = padded.view(np.uint64)
+    if width % 8:
+        padded = np.zeros((n, words * 8), dtype=np.uint8)
+        padded[:, :width] = np.ascontiguousarray(keys).view(np.uint8).reshape(n, width)
+        chunks = padded.view("<u8")
+    else:
+        chunks = np.ascontiguousarray(keys).view("<u8").reshape(n, words)
     state = np.full(n, np.uint64(width), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for j in range(words):
@@ -39,29 +43,45 @@ def key_hashes(keys: np.ndarray) -> np.ndarray:
     return state
 
 
-def _first_duplicate(keys: np.ndarray) -> tuple[int, int] | None:
-    """Positions ``(first, second)`` of the earliest-repeated key, or ``None``."""
-    if keys.shape[0] < 2:
-        return None
+@dataclass(frozen=True)
+class KeyIndex:
+    """The keys of one file, hashed and sorted by hash once for every check that needs them."""
+
+    keys: np.ndarray
+    order: np.ndarray
+    sorted_hashes: np.ndarray
+
+
+def key_index(keys: np.ndarray) -> KeyIndex:
+    """Hash and sort ``keys`` (an ``S``-dtype array)."""
     hashes = key_hashes(keys)
-    order = np.argsort(hashes, kind="stable")
-    sorted_hashes = hashes[order]
-    same = np.flatnonzero(sorted_hashes[1:] == sorted_hashes[:-1])
+    order = np.argsort(hashes)
+    return KeyIndex(keys=keys, order=order, sorted_hashes=hashes[order])
+
+
+def _as_index(keys: KeyIndex | np.ndarray) -> KeyIndex:
+    return keys if isinstance(keys, KeyIndex) else key_index(keys)
+
+
+def first_duplicate(index: KeyIndex) -> tuple[int, int] | None:
+    """Positions ``(first, second)`` of the key whose second occurrence comes first, or ``None``."""
+    same = np.flatnonzero(index.sorted_hashes[1:] == index.sorted_hashes[:-1])
     if same.size == 0:
         return None
-    if np.any(keys[order[same]] != keys[order[same + 1]]):
-        order = np.argsort(keys, kind="stable")  # a hash collision: decide on the keys
-        same = np.flatnonzero(keys[order][1:] == keys[order][:-1])
-        if same.size == 0:
-            return None
-    second = order[same + 1]
-    pick = int(np.argmin(second))
-    return int(order[same[pick]]), int(second[pick])
+    # Few rows share a hash: settle them exactly, in Python.
+    suspects = np.unique(np.concatenate([index.order[same], index.order[same + 1]]))
+    seen: dict[bytes, int] = {}
+    for position in suspects.tolist():
+        key = index.keys[position].tobytes()
+        if key in seen:
+            return seen[key], position
+        seen[key] = position
+    return None
 
 
-def check_unique_keys(table: Table, *, column: str) -> None:
-    """Raise ``SubmissionFormatError`` at the second occurrence of a repeated key."""
-    duplicate = _first_duplicate(table.keys)
+def check_unique_keys(table, *, column: str) -> None:
+    """Raise ``SubmissionFormatError`` at the second occurrence of a repeated key of ``table``."""
+    duplicate = first_duplicate(table.key_index)
     if duplicate is None:
         return
     first, second = duplicate
@@ -74,30 +94,43 @@ def check_unique_keys(table: Table, *, column: str) -> None:
     )
 
 
-def locate_keys(haystack: np.ndarray, needles: np.ndarray, *, missing_ok: bool = False) -> np.ndarray:
+def locate_keys(
+    haystack: KeyIndex | np.ndarray,
+    needles: KeyIndex | np.ndarray,
+    *,
+    missing_ok: bool = False,
+) -> np.ndarray:
     """For each key of ``needles``, its position in ``haystack`` (whose keys are unique).
 
     A needle absent from ``haystack`` gets -1 when ``missing_ok``; otherwise it raises
     ``KeyError`` (callers check the key rule first).
     """
-    if haystack.shape == needles.shape and np.array_equal(haystack, needles):
-        return np.arange(needles.shape[0])
-    hay_hashes = key_hashes(haystack)
-    needle_hashes = key_hashes(needles)
-    order = np.argsort(hay_hashes)
-    sorted_hashes = hay_hashes[order]
-    slot = np.minimum(np.searchsorted(sorted_hashes, needle_hashes), max(len(order) - 1, 0))
-    if len(order) == 0:
-        found = np.full(needles.shape[0], -1, dtype=np.int64)
+    hay = _as_index(haystack)
+    wanted = _as_index(needles)
+    if hay.keys.shape == wanted.keys.shape and np.array_equal(hay.keys, wanted.keys):
+        return np.arange(wanted.keys.shape[0])
+    if len(hay.keys) == len(wanted.keys) and np.array_equal(
+        hay.sorted_hashes, wanted.sorted_hashes
+    ):
+        # The same key set in another order: pair the two hash orders directly.
+        found = np.empty(len(wanted.keys), dtype=np.int64)
+        found[wanted.order] = hay.order
+        if not np.array_equal(hay.keys[found], wanted.keys):
+            found = _locate_by_sorting(hay.keys, wanted.keys)
+    elif len(hay.keys) == 0:
+        found = np.full(len(wanted.keys), -1, dtype=np.int64)
     else:
-        candidate = order[slot]
-        same_hash = sorted_hashes[slot] == needle_hashes
-        if np.any(same_hash & (haystack[candidate] != needles)):
-            found = _locate_by_sorting(haystack, needles)
+        needle_hashes = np.empty_like(wanted.sorted_hashes)
+        needle_hashes[wanted.order] = wanted.sorted_hashes
+        slot = np.minimum(np.searchsorted(hay.sorted_hashes, needle_hashes), len(hay.keys) - 1)
+        candidate = hay.order[slot]
+        same_hash = hay.sorted_hashes[slot] == needle_hashes
+        if np.any(same_hash & (hay.keys[candidate] != wanted.keys)):
+            found = _locate_by_sorting(hay.keys, wanted.keys)
         else:
             found = np.where(same_hash, candidate, -1)
     if not missing_ok and np.any(found < 0):
-        raise KeyError(needles[int(np.flatnonzero(found < 0)[0])])
+        raise KeyError(wanted.keys[int(np.flatnonzero(found < 0)[0])])
     return found
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
+
+from scorers.parsing.keys import KeyIndex, key_index
 
 __all__ = ["Table"]
 
@@ -39,6 +42,11 @@ class Table:
             columns={name: values[index] for name, values in self.columns.items()},
             file=self.file,
         )
+
+    @cached_property
+    def key_index(self) -> KeyIndex:
+        """The keys hashed and sorted (computed once, on first use)."""
+        return key_index(self.keys)
 
     def key_text(self, i: int) -> str:
         """The key of row ``i`` as text."""

@@ -21,7 +21,7 @@ def split_list_cell(text: str) -> list[str]:
     >>> split_list_cell("['happy', 'Sad']")
     ['happy', 'Sad']
     >>> split_list_cell(" [a, b]")
-    ['[a', 'b]']
+    ['[a', 'b']
     >>> split_list_cell("")
     []
     """

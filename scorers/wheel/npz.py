@@ -84,6 +84,20 @@ def _read_member(archive: zipfile.ZipFile, name: str, file: str) -> np.ndarray:
     return array
 
 
+def _check_unique(keys: np.ndarray, file: str) -> None:
+    order = np.argsort(keys, kind="stable")
+    ranked = keys[order]
+    same = np.flatnonzero(ranked[1:] == ranked[:-1])
+    if same.size:
+        later = order[same + 1]
+        pick = int(np.argmin(later))
+        first, second = int(order[same[pick]]), int(later[pick])
+        raise _fail(
+            f"'filenames' entry {second + 1} repeats {str(keys[second])!r} (also entry "
+            f"{first + 1}); keep one entry per sample", file
+        )
+
+
 def read_openset_npz(data: bytes, *, file: str) -> Table:
     """A ``Table`` with keys from ``filenames`` and an ``openset`` column from ``fileitems``.
 
@@ -111,6 +125,7 @@ def read_openset_npz(data: bytes, *, file: str) -> Table:
     if empty.size:
         raise _fail(f"'filenames' entry {int(empty[0]) + 1} is empty; every sample needs a name",
                     file)
+    _check_unique(keys, file)
     encoded = np.char.encode(keys, "utf-8")
     column = np.empty(items.shape[0], dtype=object)
     if items.ndim == 1:

@@ -109,7 +109,10 @@ USE_TZ = True
 
 # --- Files ----------------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+# Collected static files are needed only where DEBUG is off (production); elsewhere WhiteNoise
+# and runserver read them from the apps.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = VAR_DIR / "media"
 # Media is never served by URL: every download goes through a view that checks rights.
 MEDIA_URL = None
@@ -144,17 +147,22 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- E-mail ---------------------------------------------------------------------------
-_email_backend = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-_email_options = {}
-if _email_backend.endswith("smtp.EmailBackend"):
-    _email_options = {
-        "host": env_str("DJANGO_EMAIL_HOST", "localhost"),
-        "port": env_int("DJANGO_EMAIL_PORT", 25),
-        "username": env_str("DJANGO_EMAIL_HOST_USER"),
-        "password": env_str("DJANGO_EMAIL_HOST_PASSWORD"),
-        "use_tls": env_bool("DJANGO_EMAIL_USE_TLS", False),
-    }
-MAILERS = {"default": {"BACKEND": _email_backend, "OPTIONS": _email_options}}
+def mailers_from_env(default_backend: str) -> dict:
+    """The MAILERS setting: DJANGO_EMAIL_BACKEND, and for SMTP the DJANGO_EMAIL_* variables."""
+    backend = env_str("DJANGO_EMAIL_BACKEND", default_backend)
+    options = {}
+    if backend.endswith("smtp.EmailBackend"):
+        options = {
+            "host": env_str("DJANGO_EMAIL_HOST", "localhost"),
+            "port": env_int("DJANGO_EMAIL_PORT", 25),
+            "username": env_str("DJANGO_EMAIL_HOST_USER"),
+            "password": env_str("DJANGO_EMAIL_HOST_PASSWORD"),
+            "use_tls": env_bool("DJANGO_EMAIL_USE_TLS", False),
+        }
+    return {"default": {"BACKEND": backend, "OPTIONS": options}}
+
+
+MAILERS = mailers_from_env("django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "AffectArena <noreply@localhost>")
 
 # --- Celery ---------------------------------------------------------------------------

@@ -5,10 +5,10 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
-from arena.config.env import env_bool, env_int
+from arena.config.env import env_bool, env_int, env_str
 
 from .base import *  # noqa: F403
-from .base import SECRET_KEY, STORAGES
+from .base import SECRET_KEY, STORAGES, VAR_DIR, mailers_from_env
 
 if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured(
@@ -17,6 +17,8 @@ if len(SECRET_KEY) < 50:
     )
 
 DEBUG = False
+STATIC_ROOT = env_str("ARENA_STATIC_ROOT", str(VAR_DIR / "static"))
+WHITENOISE_USE_FINDERS = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31536000)
@@ -28,6 +30,7 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+MAILERS = mailers_from_env("django.core.mail.backends.smtp.EmailBackend")
 STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

@@ -1,0 +1,100 @@
+"""Environment-driven settings: embedded defaults, production hardening."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _run(code: str, **env) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items()
+            if not k.startswith(("DATABASE_URL", "CELERY_", "ARENA_S3", "DJANGO_"))}
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env={**base, "PYTHONPATH": f"{REPO}:{REPO / 'platform'}", **env},
+        capture_output=True, text=True, timeout=120,
+    )
+
+
+def _settings(module: str, *names: str, **env) -> list[str]:
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']=%r; django.setup();"
+        "from django.conf import settings as s; print('\\n'.join(repr(eval('s.'+n)) for n in %r))"
+    ) % (module, names)
+    result = _run(code, **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()
+
+
+def test_embedded_defaults_need_no_server(tmp_path):
+    engine, broker, storage = _settings(
+        "arena.config.settings.local",
+        "DATABASES['default']['ENGINE']", "CELERY_BROKER_URL", "STORAGES['default']['BACKEND']",
+        ARENA_VAR_DIR=str(tmp_path),
+    )
+    assert engine == "'django.db.backends.sqlite3'"
+    assert broker == "'filesystem://'"
+    assert storage == "'django.core.files.storage.FileSystemStorage'"
+
+
+def test_environment_switches_to_postgres_redis_and_s3(tmp_path):
+    engine, name, broker, storage, bucket = _settings(
+        "arena.config.settings.local",
+        "DATABASES['default']['ENGINE']", "DATABASES['default']['NAME']", "CELERY_BROKER_URL",
+        "STORAGES['default']['BACKEND']", "STORAGES['default']['OPTIONS']['bucket_name']",
+        ARENA_VAR_DIR=str(tmp_path), DATABASE_URL="postgres://u:p@127.0.0.1:5432/arena",
+        CELERY_BROKER_URL="amqp://guest:guest@127.0.0.1:5672//", ARENA_S3_BUCKET="arena-files",
+    )
+    assert engine == "'django.db.backends.postgresql'"
+    assert name == "'arena'"
+    assert broker == "'amqp://guest:guest@127.0.0.1:5672//'"
+    assert storage == "'storages.backends.s3.S3Storage'"
+    assert bucket == "'arena-files'"
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    result = _run(
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='arena.config.settings.production';"
+        "django.setup()",
+        ARENA_VAR_DIR=str(tmp_path),
+    )
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_bad_boolean_is_named_in_the_error(tmp_path):
+    result = _run(
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='arena.config.settings.local';"
+        "django.setup()",
+        ARENA_VAR_DIR=str(tmp_path), DJANGO_DEBUG="maybe",
+    )
+    assert result.returncode != 0
+    assert "DJANGO_DEBUG='maybe' is not a boolean" in result.stderr
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
+        "DJANGO_SETTINGS_MODULE": "arena.config.settings.production",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+        "DJANGO_ALLOWED_HOSTS": "arena.example.org",
+        "ARENA_VAR_DIR": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.parametrize("module", ["local", "test", "production"])
+def test_no_platform_package_shadows_the_standard_library(module):
+    assert not (REPO / "platform" / "__init__.py").exists()
+    import platform as stdlib_platform
+
+    assert hasattr(stdlib_platform, "python_version")

@@ -1,0 +1,36 @@
+"""Label cells are split exactly as the MER organisers split them."""
+
+from __future__ import annotations
+
+import pytest
+
+from scorers.wheel.cells import parse_label_cell, split_list_cell
+
+
+@pytest.mark.parametrize(
+    ("cell", "labels"),
+    [
+        ("['happy', 'sad']", ("happy", "sad")),
+        ("[happy, sad]", ("happy", "sad")),
+        ("happy, sad", ("happy", "sad")),
+        ('["Happy" , SAD ]', ("happy", "sad")),
+        ("", ()),
+        ("[]", ()),
+        ("[", ()),
+        ("  ", ()),
+        ("a,,b,", ("a", "b")),
+        # only one bracket is dropped at each end, and only when it is the very first/last byte
+        ("[[joy]]", ("[joy]",)),
+        (" [joy, calm]", ("[joy", "calm")),
+        # quotes split words, as in the organisers' code
+        ("it's fine", ("it", "s fine")),
+        ("  Feeling Down ,", ("feeling down",)),
+        ("[' meh ']", ("meh",)),
+    ],
+)
+def test_parse_label_cell(cell: str, labels: tuple[str, ...]) -> None:
+    assert parse_label_cell(cell) == labels
+
+
+def test_split_list_cell_keeps_case_and_repeats() -> None:
+    assert split_list_cell("Joy, joy,'Joy'") == ["Joy", "joy", "Joy"]

@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from scorers.errors import AssetError, OptionError, SubmissionFormatError
-from scorers.parsing.keys import check_unique_keys, locate_keys
+from scorers.parsing.keys import check_unique_keys, key_index, locate_keys
 from scorers.parsing.source import read_source
 from scorers.parsing.table import Table
 from scorers.stats import Resampling, bootstrap_interval
@@ -299,10 +299,15 @@ class TrackScorer(ABC):
         loaded = self.load_assets(Path(assets) if assets is not None else None, opts)
         pred_table = self._read(pred, "prediction", opts)
         gold_tables = {name: self._read(src, "gold", opts) for name, src in golds.items()}
-        self._check_key_rule(pred_table, list(gold_tables.values()), opts)
+        union_found = self._check_key_rule(pred_table, list(gold_tables.values()), opts)
         results = {}
         for name, gold_table in gold_tables.items():
-            aligned = pred_table.take(locate_keys(pred_table.keys, gold_table.keys))
+            found = (
+                union_found
+                if len(gold_tables) == 1
+                else locate_keys(pred_table.key_index, gold_table.key_index)
+            )
+            aligned = pred_table.take(found)
             result = self.compute(gold_table, aligned, options=opts, assets=loaded)
             resamples = int(opts.get("bootstrap", 0))  # type: ignore[call-overload]
             if resamples > 0:
@@ -331,21 +336,24 @@ class TrackScorer(ABC):
 
     def _check_key_rule(
         self, pred: Table, golds: Sequence[Table], options: Mapping[str, object]
-    ) -> None:
-        gold_keys = golds[0].keys if len(golds) == 1 else np.concatenate([g.keys for g in golds])
-        if len(golds) > 1:
-            gold_keys = np.unique(gold_keys)
-        found = locate_keys(pred.keys, gold_keys, missing_ok=True)
+    ) -> np.ndarray:
+        """Check the key rule against the union of the golds' keys; returns, for each union key,
+        its prediction row."""
+        if len(golds) == 1:
+            union = golds[0].key_index
+        else:
+            union = key_index(np.unique(np.concatenate([g.keys for g in golds])))
+        found = locate_keys(pred.key_index, union, missing_ok=True)
         missing = np.flatnonzero(found < 0)
         if missing.size:
-            first = gold_keys[missing[0]].decode("utf-8")
+            first = union.keys[missing[0]].decode("utf-8")
             raise SubmissionFormatError(
-                f"no row for {self.key_column} {first!r} ({missing.size} of {len(gold_keys)} "
+                f"no row for {self.key_column} {first!r} ({missing.size} of {len(union.keys)} "
                 "test keys have no row); write one row for every test sample",
                 file=pred.file,
                 column=self.key_column,
             )
-        if not self.allows_extra_keys and len(pred) != len(gold_keys):
+        if not self.allows_extra_keys and len(pred) != len(union.keys):
             used = np.zeros(len(pred), dtype=bool)
             used[found] = True
             extra = int(np.flatnonzero(~used)[0])
@@ -356,3 +364,4 @@ class TrackScorer(ABC):
                 row=int(pred.lines[extra]),
                 column=self.key_column,
             )
+        return found

@@ -1,7 +1,7 @@
 """Column specifications and their vectorised, strict converters.
 
-A converter takes one column of a file as an ``S``-dtype array of cell bytes (surrounding blanks
-already removed, except for ``TextColumn``) and returns the converted array, or reports the first
+A converter takes one column of a file as an ``S``-dtype array of cell bytes, exactly as written
+(after CSV unquoting), and returns the converted array, or reports the first
 offending row. The slow row-by-row checks run only to describe a problem, never on valid input.
 """
 
@@ -94,7 +94,7 @@ class NumberColumn:
         bad |= outside
         if bad.any():
             index = int(np.flatnonzero(bad)[0])
-            raise CellProblem(index, self._describe(cells[index], float(values[index])))
+            raise CellProblem(index, self._describe(cells[index].strip(), float(values[index])))
         return values
 
     def _range_text(self) -> str:
@@ -107,6 +107,7 @@ class NumberColumn:
 
     def _first_unparseable(self, cells: np.ndarray) -> CellProblem:
         for index, cell in enumerate(cells.tolist()):
+            cell = cell.strip()
             try:
                 float(cell)
             except ValueError:
@@ -140,14 +141,14 @@ class LabelColumn:
         lookup = {label.lower(): code for code, label in enumerate(self.labels)}
         distinct, inverse = np.unique(cells, return_inverse=True)
         codes = np.array(
-            [lookup.get(cell.decode("utf-8").lower(), -1) for cell in distinct.tolist()],
+            [lookup.get(cell.decode("utf-8").strip().lower(), -1) for cell in distinct.tolist()],
             dtype=np.int64,
         )
         converted = codes[inverse.reshape(-1)]
         if codes.size and codes.min() < 0:
             index = int(np.flatnonzero(converted < 0)[0])
             allowed = ", ".join(self.labels)
-            bad = cells[index]
+            bad = cells[index].strip()
             if not bad:
                 raise CellProblem(index, f"empty value; write one of {allowed}")
             raise CellProblem(

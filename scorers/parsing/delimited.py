@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -23,6 +24,7 @@ from scorers.parsing.table import Table
 __all__ = ["parse_csv", "prepare_text"]
 
 _BOM = b"\xef\xbb\xbf"
+_NON_BLANK = re.compile(rb"[^\s]")
 _NL, _COMMA, _SPACE, _TAB = 10, 44, 32, 9
 # _KEEP[k] keeps the first k bytes of a little-endian 64-bit word.
 _KEEP = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype="<u8")
@@ -52,7 +54,7 @@ def prepare_text(data: bytes, *, file: str) -> bytes:
         )
     if b"\r" in data:
         data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    if not data.strip():
+    if _NON_BLANK.search(data) is None:
         raise SubmissionFormatError(
             "the file is empty; write the header line and then one row per sample", file=file
         )
@@ -78,13 +80,18 @@ def parse_csv(
     """
     text = prepare_text(data, file=file)
     names = (key, *(column.name for column in columns))
-    strip = [True] + [not isinstance(column, TextColumn) for column in columns]
+    # Keys are stripped here; numbers and labels ignore surrounding blanks when converted.
+    strip = [True] + [False] * len(columns)
     if b'"' in text:
-        head, lines, cells = _split_quoted(text, file, header is not None, names, strip)
+        head, header_line, lines, cells = _split_quoted(
+            text, file, header is not None, names, strip
+        )
     else:
-        head, lines, cells = _split_plain(text, file, header is not None, names, strip)
+        head, header_line, lines, cells = _split_plain(
+            text, file, header is not None, names, strip
+        )
     if header is not None:
-        _check_header(head, header, file)
+        _check_header(head, header, file, header_line)
     if len(lines) == 0:
         raise SubmissionFormatError(
             "the file holds no rows; write one row per sample" + (" below the header" if header else ""),
@@ -106,7 +113,9 @@ def parse_csv(
     return Table(keys=cells[0], lines=lines, columns=converted, file=file)
 
 
-def _check_header(found: list[str] | None, expected: tuple[str, ...], file: str) -> None:
+def _check_header(
+    found: list[str] | None, expected: tuple[str, ...], file: str, line: int
+) -> None:
     wanted = ",".join(expected)
     if found is None:
         raise SubmissionFormatError(f"no header line; the first line must be {wanted}", file=file)
@@ -116,18 +125,18 @@ def _check_header(found: list[str] | None, expected: tuple[str, ...], file: str)
     for position, name in enumerate(expected):
         if position >= len(cleaned):
             message = f"the header lacks {name!r}; the first line must be {wanted}"
-            raise SubmissionFormatError(message, file=file, row=1)
+            raise SubmissionFormatError(message, file=file, row=line)
         if cleaned[position] != name:
             message = (
                 f"the header names {cleaned[position]!r} where {name!r} is expected; "
                 f"the first line must be {wanted}"
             )
-            raise SubmissionFormatError(message, file=file, row=1, column=name)
+            raise SubmissionFormatError(message, file=file, row=line, column=name)
     extra = cleaned[len(expected)]
     raise SubmissionFormatError(
         f"the header has an extra column {extra!r}; the first line must be {wanted}",
         file=file,
-        row=1,
+        row=line,
     )
 
 
@@ -142,10 +151,12 @@ def _column_count_error(found: int, names: Sequence[str], file: str, line: int) 
 
 def _split_plain(
     text: bytes, file: str, has_header: bool, names: Sequence[str], strip: Sequence[bool]
-) -> tuple[list[str] | None, np.ndarray, list[np.ndarray]]:
-    """Cells of a file without quotes: (header cells, line numbers, one ``S`` array per column)."""
-    padded = text + b"\x00" * 8  # lets the 8-byte gathers read past the last cell
-    body = np.frombuffer(padded, dtype=np.uint8, count=len(text))
+) -> tuple[list[str] | None, int, np.ndarray, list[np.ndarray]]:
+    """Cells of a file without quotes: (header cells, header line, row line numbers, one ``S``
+    array per column)."""
+    if len(text) < 8:
+        text = text.ljust(8, b"\n")  # the 8-byte word view below needs 8 bytes
+    body = np.frombuffer(text, dtype=np.uint8)
     separators = np.flatnonzero((body == _NL) | (body == _COMMA))
     newline_at = np.flatnonzero(body[separators] == _NL)  # indices into `separators`
     line_ends = separators[newline_at]
@@ -153,9 +164,11 @@ def _split_plain(
     commas = np.diff(newline_at, prepend=-1) - 1
     filled = np.flatnonzero(line_ends > line_starts)
     head = None
+    header_line = 1
     first_row_separator = 0
     if has_header and filled.size:
         first = int(filled[0])
+        header_line = first + 1
         head = text[line_starts[first] : line_ends[first]].decode("utf-8").split(",")
         first_row_separator = int(newline_at[first]) + 1
         filled = filled[1:]
@@ -172,9 +185,8 @@ def _split_plain(
         keep[newline_at[blank]] = False
         row_separators = separators[keep]
     bounds = row_separators.reshape(len(filled), len(names))
-    words = np.ndarray(
-        shape=(len(text) + 1,), dtype="<u8", buffer=padded, offset=0, strides=(1,)
-    )
+    # Every 8-byte window of the file, one per byte offset (overlapping, no copy).
+    words = np.ndarray(shape=(len(text) - 7,), dtype="<u8", buffer=text, offset=0, strides=(1,))
     cells = []
     for position, keep_blanks in enumerate(not s for s in strip):
         starts = line_starts[filled] if position == 0 else bounds[:, position - 1] + 1
@@ -182,7 +194,7 @@ def _split_plain(
         if not keep_blanks:
             starts, ends = _strip_blanks(body, starts, ends)
         cells.append(_gather(words, starts, ends))
-    return head, filled + 1, cells
+    return head, header_line, filled + 1, cells
 
 
 def _strip_blanks(
@@ -203,33 +215,45 @@ def _strip_blanks(
 
 
 def _gather(words: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """The byte ranges ``[starts, ends)`` as one zero-padded ``S`` array."""
+    """The byte ranges ``[starts, ends)`` as one zero-padded ``S`` array.
+
+    ``words[p]`` holds the 8 bytes from offset ``p``; a window that would run past the end of
+    the file is read from the last full window and shifted into place.
+    """
     lengths = ends - starts
     count = max(1, -(-int(lengths.max(initial=0)) // 8))
     out = np.empty((len(starts), count), dtype="<u8")
     last = len(words) - 1
     for word in range(count):
         kept = np.clip(lengths - 8 * word, 0, 8)
-        # Past a cell's end nothing is kept, so a clamped read position is harmless.
-        at = np.minimum(starts + 8 * word, last) if word else starts
-        np.bitwise_and(words[at], _KEEP[kept], out=out[:, word])
+        at = starts + 8 * word
+        over = at > last
+        if over.any():
+            clamped = np.minimum(at, last)
+            shift = (np.minimum(at - clamped, 7) * 8).astype(np.uint64)
+            window = words[clamped] >> shift
+        else:
+            window = words[at]
+        np.bitwise_and(window, _KEEP[kept], out=out[:, word])
     return out.view(f"S{8 * count}").reshape(len(starts))
 
 
 def _split_quoted(
     text: bytes, file: str, has_header: bool, names: Sequence[str], strip: Sequence[bool]
-) -> tuple[list[str] | None, np.ndarray, list[np.ndarray]]:
+) -> tuple[list[str] | None, int, np.ndarray, list[np.ndarray]]:
     """Cells of a file with quoted cells, read with the ``csv`` module."""
     reader = csv.reader(io.StringIO(text.decode("utf-8"), newline=""), strict=True)
     rows: list[list[str]] = []
     lines: list[int] = []
     head = None
+    header_line = 1
     try:
         for row in reader:
             if not row:
                 continue
             if has_header and head is None:
                 head = row
+                header_line = reader.line_num
                 continue
             if len(row) != len(names):
                 _column_count_error(len(row), names, file, reader.line_num)
@@ -246,4 +270,4 @@ def _split_quoted(
     for position, do_strip in enumerate(strip):
         values = [row[position].strip() if do_strip else row[position] for row in rows]
         cells.append(np.array([value.encode("utf-8") for value in values], dtype=bytes))
-    return head, np.array(lines, dtype=np.int64), cells
+    return head, header_line, np.array(lines, dtype=np.int64), cells

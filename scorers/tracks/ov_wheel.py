@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from scorers.base import BOOTSTRAP_OPTIONS, Option, ScoreResult, TrackScorer, expected_rows_option
 from scorers.parsing import TextColumn, parse_csv
 from scorers.parsing.table import Table
@@ -118,7 +120,7 @@ class OpenVocabularyWheelScorer(TrackScorer):
                 "recall": overlap.recall,
                 "scored_samples": int(overlap.scored.sum()),
             }
-            for name, overlap in zip(label_map.wheel_names, scores.per_wheel)
+            for name, overlap in zip(label_map.wheel_names, scores.per_wheel, strict=True)
         }
         names = [key.decode("utf-8") for key in gold.keys.tolist()]
         breakdown: dict[str, object] = {
@@ -138,8 +140,5 @@ class OpenVocabularyWheelScorer(TrackScorer):
     ) -> Resampling | None:
         scores, _, _ = self._score(gold, pred, assets)  # type: ignore[arg-type]
         features, statistic = resampling_parts(scores)
-        counts = [1] * len(gold)
-        import numpy as np
-
-        return Resampling(counts=np.asarray(counts, dtype=np.int64), features=features,
+        return Resampling(counts=np.ones(len(gold), dtype=np.int64), features=features,
                           statistic=statistic)  # type: ignore[arg-type]

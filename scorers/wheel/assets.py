@@ -148,7 +148,7 @@ def load_wheel_set(folder: Path | str) -> WheelSet:
     if missing:
         raise AssetError(f"emotion-wheel folder '{folder}' lacks {'; '.join(missing)}")
     contents = {}
-    for role, path in chosen.items():
+    for path in chosen.values():
         try:
             contents[path.name] = path.read_bytes()
         except OSError as error:

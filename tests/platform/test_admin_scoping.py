@@ -89,11 +89,21 @@ def test_permission_matrix_for_challenge_a_pages(client, world, who):
 
 def test_organiser_lists_show_only_their_challenges(client, world):
     client.force_login(world["users"]["organiser_b"])
-    for model in ("challenges_track", "challenges_phase", "submissions_submission",
-                  "participation_participation", "teams_team"):
+    expected = {  # B's own objects only: one track and phase, no team or submission yet
+        "challenges_track": 1, "challenges_phase": 1, "submissions_submission": 0,
+        "participation_participation": 0, "teams_team": 0,
+    }
+    paths = {"challenges_track": "challenge", "challenges_phase": "track.challenge"}
+    for model, count in expected.items():
         response = client.get(reverse(f"admin:{model}_changelist"))
         assert response.status_code == 200
-        assert response.context["cl"].result_count == 0, model
+        rows = list(response.context["cl"].queryset)
+        assert len(rows) == count, model
+        for row in rows:
+            challenge = row
+            for part in paths[model].split("."):
+                challenge = getattr(challenge, part)
+            assert challenge == world["b"]
 
 
 def test_organiser_b_cannot_change_challenge_a(client, world):
@@ -150,15 +160,20 @@ def _action(client, model, action, ids, **extra):
                        {"action": action, "_selected_action": [str(i) for i in ids], **extra})
 
 
-def test_approve_and_deny_through_admin_actions(client, world, mailoutbox):
+def test_approve_and_deny_through_admin_actions(client, world, mailoutbox,
+                                                django_capture_on_commit_callbacks):
     participation = world["team_a"].participation
     client.force_login(world["users"]["organiser_a"])
     _action(client, "participation_participation", "deny", [participation.pk], reason="")
     assert Participation.objects.get(pk=participation.pk).status == ParticipationStatus.PENDING
-    _action(client, "participation_participation", "deny", [participation.pk], reason="No EULA signature")
+    with django_capture_on_commit_callbacks(execute=True):
+        _action(client, "participation_participation", "deny", [participation.pk],
+                reason="No EULA signature")
     participation.refresh_from_db()
     assert (participation.status, participation.decision_reason) == (ParticipationStatus.DENIED, "No EULA signature")
-    assert "No EULA signature" in mailoutbox[-1].body
+    assert len(mailoutbox) == 1
+    assert "No EULA signature" in mailoutbox[0].body
+    assert mailoutbox[0].to == [world["users"]["participant"].email]
     _action(client, "participation_participation", "approve", [participation.pk])
     participation.refresh_from_db()
     assert participation.status == ParticipationStatus.APPROVED

@@ -38,7 +38,7 @@ def test_embedded_defaults_need_no_server(tmp_path):
     )
     assert engine == "'django.db.backends.sqlite3'"
     assert broker == "'filesystem://'"
-    assert storage == "'django.core.files.storage.FileSystemStorage'"
+    assert storage == "'arena.core.storage.SignedUrlFileSystemStorage'"
 
 
 def test_environment_switches_to_postgres_redis_and_s3(tmp_path):

@@ -55,7 +55,7 @@ def reference_loop(gold: dict[str, str], pred: dict[str, str], wheel_set, level:
     for wheel in wheel_set.wheels:
         categories = wheel.categories(level)
 
-        def category(label: str) -> str:
+        def category(label: str, categories: dict[str, str] = categories) -> str:
             if label not in wheel_set.word_forms:
                 return ""
             found = []

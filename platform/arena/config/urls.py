@@ -8,6 +8,7 @@ admin.site.index_title = "Your challenges"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("arena.accounts.urls")),
+    path("", include("arena.core.urls")),
     path("", include("arena.challenges.urls")),
     path("", include("arena.teams.urls")),
 ]

@@ -136,8 +136,8 @@ if S3_BUCKET:
     }
 else:
     _default_storage = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": MEDIA_ROOT, "base_url": None},
+        "BACKEND": "arena.core.storage.SignedUrlFileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT},
     }
 STORAGES = {
     "default": _default_storage,
@@ -193,6 +193,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Platform --------------------------------------------------------------------------
+ARENA_DOWNLOAD_URL_SECONDS = env_int("ARENA_DOWNLOAD_URL_SECONDS", 300)
 ARENA_RECONCILE_SECONDS = env_int("ARENA_RECONCILE_SECONDS", 60)
 ARENA_SCORING_DEADLINE_SECONDS = env_int("ARENA_SCORING_DEADLINE_SECONDS", 900)
 ARENA_MAX_ATTEMPTS = env_int("ARENA_MAX_ATTEMPTS", 3)

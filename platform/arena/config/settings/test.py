@@ -12,7 +12,7 @@ import tempfile as _tempfile
 
 from .base import STORAGES as _STORAGES
 
-if _STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):
+if not _STORAGES["default"]["BACKEND"].startswith("storages."):
     # Each test process writes its files to its own throw-away folder.
     MEDIA_ROOT = _tempfile.mkdtemp(prefix="arena-test-media-")
     STORAGES = {**_STORAGES, "default": {**_STORAGES["default"], "OPTIONS": {"location": MEDIA_ROOT}}}

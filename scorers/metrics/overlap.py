@@ -36,8 +36,32 @@ class SetOverlap:
         return ~np.isnan(self.sample_recall)
 
 
+# Above this many (sample, label) cells, sets are compared as sorted keys instead of as dense
+# boolean matrices.
+_DENSE_CELLS = 1 << 25
+
+
 def _pair_keys(sample: np.ndarray, label: np.ndarray, width: int) -> np.ndarray:
     return np.unique(np.asarray(sample, dtype=np.int64) * width + np.asarray(label, dtype=np.int64))
+
+
+def _set_sizes(
+    n: int, width: int, gold: tuple[np.ndarray, np.ndarray], pred: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per sample: |G|, |P| and |G∩P|."""
+    if n * width <= _DENSE_CELLS:
+        gold_cells = np.zeros((n, width), dtype=bool)
+        gold_cells[gold] = True
+        pred_cells = np.zeros((n, width), dtype=bool)
+        pred_cells[pred] = True
+        return (np.count_nonzero(gold_cells, axis=1), np.count_nonzero(pred_cells, axis=1),
+                np.count_nonzero(gold_cells & pred_cells, axis=1))
+    gold_keys = _pair_keys(*gold, width)
+    pred_keys = _pair_keys(*pred, width)
+    common = np.intersect1d(gold_keys, pred_keys, assume_unique=True)
+    return (np.bincount(gold_keys // width, minlength=n),
+            np.bincount(pred_keys // width, minlength=n),
+            np.bincount(common // width, minlength=n))
 
 
 def set_overlap(
@@ -57,12 +81,11 @@ def set_overlap(
     (0.5, 0.25, 0.333333)
     """
     width = 1 + int(max(np.max(gold_label, initial=-1), np.max(pred_label, initial=-1), 0))
-    gold = _pair_keys(gold_sample, gold_label, width)
-    pred = _pair_keys(pred_sample, pred_label, width)
-    common = np.intersect1d(gold, pred, assume_unique=True)
-    gold_size = np.bincount(gold // width, minlength=n_samples)
-    pred_size = np.bincount(pred // width, minlength=n_samples)
-    common_size = np.bincount(common // width, minlength=n_samples)
+    gold_size, pred_size, common_size = _set_sizes(
+        n_samples, width,
+        (np.asarray(gold_sample, dtype=np.intp), np.asarray(gold_label, dtype=np.intp)),
+        (np.asarray(pred_sample, dtype=np.intp), np.asarray(pred_label, dtype=np.intp)),
+    )
     scored = gold_size > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         precision = np.where(pred_size > 0, common_size / pred_size, 0.0)

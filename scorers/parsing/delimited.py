@@ -82,16 +82,8 @@ def parse_csv(
     names = (key, *(column.name for column in columns))
     # Keys are stripped here; numbers and labels ignore surrounding blanks when converted.
     strip = [True] + [False] * len(columns)
-    if b'"' in text:
-        head, header_line, lines, cells = _split_quoted(
-            text, file, header is not None, names, strip
-        )
-    else:
-        head, header_line, lines, cells = _split_plain(
-            text, file, header is not None, names, strip
-        )
-    if header is not None:
-        _check_header(head, header, file, header_line)
+    split = _split_quoted if b'"' in text else _split_plain
+    lines, cells = split(text, file, header, names, strip)
     if len(lines) == 0:
         raise SubmissionFormatError(
             "the file holds no rows; write one row per sample" + (" below the header" if header else ""),
@@ -113,12 +105,8 @@ def parse_csv(
     return Table(keys=cells[0], lines=lines, columns=converted, file=file)
 
 
-def _check_header(
-    found: list[str] | None, expected: tuple[str, ...], file: str, line: int
-) -> None:
+def _check_header(found: list[str], expected: tuple[str, ...], file: str, line: int) -> None:
     wanted = ",".join(expected)
-    if found is None:
-        raise SubmissionFormatError(f"no header line; the first line must be {wanted}", file=file)
     cleaned = [name.strip() for name in found]
     if tuple(cleaned) == expected:
         return
@@ -150,10 +138,14 @@ def _column_count_error(found: int, names: Sequence[str], file: str, line: int) 
 
 
 def _split_plain(
-    text: bytes, file: str, has_header: bool, names: Sequence[str], strip: Sequence[bool]
-) -> tuple[list[str] | None, int, np.ndarray, list[np.ndarray]]:
-    """Cells of a file without quotes: (header cells, header line, row line numbers, one ``S``
-    array per column)."""
+    text: bytes,
+    file: str,
+    header: tuple[str, ...] | None,
+    names: Sequence[str],
+    strip: Sequence[bool],
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Cells of a file without quotes, after checking its header: (line numbers of the rows,
+    one ``S`` array per column)."""
     if len(text) < 8:
         text = text.ljust(8, b"\n")  # the 8-byte word view below needs 8 bytes
     body = np.frombuffer(text, dtype=np.uint8)
@@ -163,13 +155,11 @@ def _split_plain(
     line_starts = np.concatenate(([0], line_ends[:-1] + 1))
     commas = np.diff(newline_at, prepend=-1) - 1
     filled = np.flatnonzero(line_ends > line_starts)
-    head = None
-    header_line = 1
     first_row_separator = 0
-    if has_header and filled.size:
+    if header is not None:
         first = int(filled[0])
-        header_line = first + 1
         head = text[line_starts[first] : line_ends[first]].decode("utf-8").split(",")
+        _check_header(head, header, file, first + 1)
         first_row_separator = int(newline_at[first]) + 1
         filled = filled[1:]
     wrong = np.flatnonzero(commas[filled] != len(names) - 1)
@@ -194,7 +184,7 @@ def _split_plain(
         if not keep_blanks:
             starts, ends = _strip_blanks(body, starts, ends)
         cells.append(_gather(words, starts, ends))
-    return head, header_line, filled + 1, cells
+    return filled + 1, cells
 
 
 def _strip_blanks(
@@ -239,21 +229,24 @@ def _gather(words: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarr
 
 
 def _split_quoted(
-    text: bytes, file: str, has_header: bool, names: Sequence[str], strip: Sequence[bool]
-) -> tuple[list[str] | None, int, np.ndarray, list[np.ndarray]]:
-    """Cells of a file with quoted cells, read with the ``csv`` module."""
+    text: bytes,
+    file: str,
+    header: tuple[str, ...] | None,
+    names: Sequence[str],
+    strip: Sequence[bool],
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Like ``_split_plain``, for a file with quoted cells (read with the ``csv`` module)."""
     reader = csv.reader(io.StringIO(text.decode("utf-8"), newline=""), strict=True)
     rows: list[list[str]] = []
     lines: list[int] = []
-    head = None
-    header_line = 1
+    awaiting_header = header is not None
     try:
         for row in reader:
             if not row:
                 continue
-            if has_header and head is None:
-                head = row
-                header_line = reader.line_num
+            if awaiting_header:
+                _check_header(row, header, file, reader.line_num)  # type: ignore[arg-type]
+                awaiting_header = False
                 continue
             if len(row) != len(names):
                 _column_count_error(len(row), names, file, reader.line_num)
@@ -270,4 +263,4 @@ def _split_quoted(
     for position, do_strip in enumerate(strip):
         values = [row[position].strip() if do_strip else row[position] for row in rows]
         cells.append(np.array([value.encode("utf-8") for value in values], dtype=bytes))
-    return head, header_line, np.array(lines, dtype=np.int64), cells
+    return np.array(lines, dtype=np.int64), cells

@@ -20,7 +20,11 @@ _MIX = np.uint64(0xBF58476D1CE4E5B9)
 
 
 def key_hashes(keys: np.ndarray) -> np.ndarray:
-    """A 64-bit hash of every key of an ``S``-dtype array (equal keys, equal hashes)."""
+    """A 64-bit hash of every key of an ``S``-dtype array.
+
+    Equal keys get equal hashes whatever the width of the arrays they sit in: keys hold no NUL
+    bytes, so the all-zero 8-byte words that pad a key are skipped.
+    """
     width = keys.dtype.itemsize
     n = keys.shape[0]
     if width == 0 or n == 0:
@@ -32,12 +36,13 @@ def key_hashes(keys: np.ndarray) -> np.ndarray:
         chunks = padded.view("<u8")
     else:
         chunks = np.ascontiguousarray(keys).view("<u8").reshape(n, words)
-    state = np.full(n, np.uint64(width), dtype=np.uint64)
+    state = np.full(n, _MIX, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for j in range(words):
-            state ^= chunks[:, j]
-            state *= _MULTIPLIER
-            state ^= state >> np.uint64(29)
+            chunk = chunks[:, j]
+            mixed = (state ^ chunk) * _MULTIPLIER
+            mixed ^= mixed >> np.uint64(29)
+            state = mixed if j == 0 else np.where(chunk != 0, mixed, state)
         state *= _MIX
         state ^= state >> np.uint64(32)
     return state

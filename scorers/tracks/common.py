@@ -40,4 +40,4 @@ def confusion_resampling(
 def require_rows(count: int, *, what: str) -> None:
     """Raise a gold-file error when a score would be computed over no rows."""
     if count == 0:
-        raise SubmissionFormatError(f"has no {what}; nothing can be scored", file="gold")
+        raise SubmissionFormatError(f"the file has no {what}; nothing can be scored", file="gold")

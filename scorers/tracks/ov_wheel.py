@@ -23,8 +23,8 @@ from scorers.wheel.assets import LEVELS, WheelSet, load_wheel_set
 from scorers.wheel.mapping import LabelMap
 from scorers.wheel.npz import is_npz, read_openset_npz
 from scorers.wheel.scoring import (
+    LabelLists,
     WheelScores,
-    labels_of,
     resampling_parts,
     sample_explanations,
     score_label_lists,
@@ -101,9 +101,9 @@ class OpenVocabularyWheelScorer(TrackScorer):
         return _WheelAssets(wheel_set, wheel_set.label_map(str(options["level"])), lemmas)
 
     def _score(self, gold: Table, pred: Table, assets: _WheelAssets) -> tuple[
-            WheelScores, list[tuple[str, ...]], list[tuple[str, ...]]]:
-        gold_lists = [labels_of(value) for value in gold["openset"].tolist()]
-        pred_lists = [labels_of(value) for value in pred["openset"].tolist()]
+            WheelScores, LabelLists, LabelLists]:
+        gold_lists = LabelLists.from_cells(gold["openset"].tolist())
+        pred_lists = LabelLists.from_cells(pred["openset"].tolist())
         scores = score_label_lists(gold_lists, pred_lists, assets.label_map, assets.lemmas)
         return scores, gold_lists, pred_lists
 

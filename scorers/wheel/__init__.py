@@ -4,11 +4,12 @@ and scoring label lists as the MER organisers do."""
 from scorers.wheel.assets import LEVELS, WHEEL_NAMES, Wheel, WheelSet, load_wheel_set
 from scorers.wheel.cells import parse_label_cell, split_list_cell
 from scorers.wheel.mapping import LabelMap, build_label_map
-from scorers.wheel.scoring import WheelScores, sample_explanations, score_label_lists
+from scorers.wheel.scoring import LabelLists, WheelScores, sample_explanations, score_label_lists
 
 __all__ = [
     "LEVELS",
     "WHEEL_NAMES",
+    "LabelLists",
     "LabelMap",
     "Wheel",
     "WheelScores",

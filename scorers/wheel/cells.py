@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["split_list_cell", "parse_label_cell"]
+__all__ = ["SEPARATORS", "split_list_cell", "parse_label_cell"]
 
-_SEPARATORS = re.compile("['\",]")
+SEPARATORS = re.compile("['\",]")
 
 
 def split_list_cell(text: str) -> list[str]:
@@ -30,7 +30,7 @@ def split_list_cell(text: str) -> list[str]:
     if text[-1:] == "]":
         text = text[:-1]
     items = []
-    for piece in _SEPARATORS.split(text):
+    for piece in SEPARATORS.split(text):
         piece = piece.strip()
         if piece:
             items.append(piece)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, compress
 
 import numpy as np
 
@@ -13,18 +13,69 @@ from scorers.wheel.cells import parse_label_cell
 from scorers.wheel.mapping import NOT_IN_TABLE, LabelMap
 from scorers.wheel.wordnet import WordNetLemmas
 
+__all__ = [
+    "LabelLists",
+    "WheelScores",
+    "NOT_IN_TABLE_NOR_LEMMA",
+    "score_label_lists",
+    "sample_explanations",
+    "resampling_parts",
+]
+
 NOT_IN_TABLE_NOR_LEMMA = NOT_IN_TABLE + ", nor is any of its WordNet lemmas"
 
-__all__ = ["WheelScores", "labels_of", "score_label_lists", "sample_explanations",
-           "resampling_parts"]
+@dataclass(frozen=True)
+class LabelLists:
+    """The labels of ``n`` entries (samples) in long form: ``labels[offsets[i]:offsets[i + 1]]``
+    are entry ``i``'s labels, in order, repeats kept; ``entry`` gives each label's entry."""
 
+    labels: list[str]
+    entry: np.ndarray
+    offsets: np.ndarray
 
-def labels_of(value: object) -> tuple[str, ...]:
-    """The labels of one parsed entry: a cell's text, or a tuple of labels (lower-cased and
-    stripped like parsed cells)."""
-    if isinstance(value, tuple):
-        return tuple(label.lower().strip() for label in value)
-    return parse_label_cell(value)  # type: ignore[arg-type]
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def of(self, i: int) -> list[str]:
+        """Entry ``i``'s labels."""
+        return self.labels[self.offsets[i] : self.offsets[i + 1]]
+
+    @classmethod
+    def from_tuples(cls, lists: Sequence[Sequence[str]]) -> LabelLists:
+        """From one sequence of (already parsed) labels per entry."""
+        lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+        offsets = np.zeros(len(lists) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        entry = np.repeat(np.arange(len(lists), dtype=np.int64), lengths)
+        return cls(list(chain.from_iterable(lists)), entry, offsets)
+
+    @classmethod
+    def from_cells(cls, values: Sequence[object]) -> LabelLists:
+        """From parsed file entries: label-list cell texts (read as ``parse_label_cell`` reads
+        one), or tuples of labels (lower-cased and stripped)."""
+        if not all(type(v) is str for v in values):
+            return cls.from_tuples([
+                tuple(x.lower().strip() for x in v) if isinstance(v, tuple)
+                else parse_label_cell(v)  # type: ignore[arg-type]
+                for v in values
+            ])
+        # All cells at once: the organisers' per-cell steps (drop one leading "[" and one
+        # trailing "]", split on quotes and commas, strip, drop empty pieces, lower-case and
+        # strip) applied to one joined string; a cell of k separators yields k + 1 pieces.
+        cells = [v[1:] if v[:1] == "[" else v for v in values]
+        cells = [v[:-1] if v[-1:] == "]" else v for v in cells]
+        pieces_per_cell = np.fromiter(
+            (c.count(",") + c.count("'") + c.count('"') + 1 for c in cells),
+            dtype=np.int64, count=len(cells))
+        joined = ",".join(cells).replace("'", ",").replace('"', ",")
+        if joined.isascii():  # lower-casing ASCII text does not depend on neighbouring letters
+            pieces = [p.strip() for p in joined.lower().split(",")]
+        else:
+            pieces = [p.strip().lower().strip() for p in joined.split(",")]
+        keep = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces)) > 0
+        entry = np.repeat(np.arange(len(cells), dtype=np.int64), pieces_per_cell)[keep]
+        offsets = np.searchsorted(entry, np.arange(len(cells) + 1))
+        return cls(list(compress(pieces, keep.tolist())), entry, offsets)
 
 
 @dataclass(frozen=True)
@@ -43,7 +94,7 @@ class WheelScores:
 
 
 def _resolve(
-    labels: Iterable[str], label_map: LabelMap, lemmas: WordNetLemmas | None
+    labels: set[str], label_map: LabelMap, lemmas: WordNetLemmas | None
 ) -> dict[str, tuple[int, str | None]]:
     rows = label_map.rows
     unknown = label_map.unknown_row
@@ -60,18 +111,13 @@ def _resolve(
     return resolved
 
 
-def _long_form(lists: Sequence[tuple[str, ...]], row_of: dict[str, int]) -> tuple[np.ndarray,
-                                                                                   np.ndarray]:
-    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-    samples = np.repeat(np.arange(len(lists), dtype=np.int64), lengths)
-    rows = np.fromiter((row_of[label] for label in chain.from_iterable(lists)), dtype=np.int64,
-                       count=int(lengths.sum()))
-    return samples, rows
+def _as_lists(lists: LabelLists | Sequence[Sequence[str]]) -> LabelLists:
+    return lists if isinstance(lists, LabelLists) else LabelLists.from_tuples(lists)
 
 
 def score_label_lists(
-    gold: Sequence[tuple[str, ...]],
-    pred: Sequence[tuple[str, ...]],
+    gold: LabelLists | Sequence[Sequence[str]],
+    pred: LabelLists | Sequence[Sequence[str]],
     label_map: LabelMap,
     lemmas: WordNetLemmas | None = None,
 ) -> WheelScores:
@@ -81,79 +127,72 @@ def score_label_lists(
     word-form table may go through their WordNet lemma); per wheel, the sets are compared with
     ``set_overlap``; the result averages the wheels, as the MER organisers do.
     """
-    distinct = set(chain.from_iterable(gold))
-    distinct.update(chain.from_iterable(pred))
-    resolved = _resolve(sorted(distinct), label_map, lemmas)
+    gold, pred = _as_lists(gold), _as_lists(pred)
+    resolved = _resolve(set(gold.labels).union(pred.labels), label_map, lemmas)
     row_of = {label: row for label, (row, _) in resolved.items()}
-    gold_samples, gold_rows = _long_form(gold, row_of)
-    pred_samples, pred_rows = _long_form(pred, row_of)
-    gold_codes = label_map.codes[gold_rows]
-    pred_codes = label_map.codes[pred_rows]
+    codes = [
+        label_map.codes[np.fromiter(map(row_of.__getitem__, side.labels), dtype=np.int64,
+                                    count=len(side.labels))]
+        for side in (gold, pred)
+    ]
     per_wheel = []
     for wheel in range(label_map.codes.shape[1]):
-        gold_kept = gold_codes[:, wheel] >= 0
-        pred_kept = pred_codes[:, wheel] >= 0
-        per_wheel.append(
-            set_overlap(
-                len(gold),
-                gold_samples[gold_kept],
-                gold_codes[gold_kept, wheel],
-                pred_samples[pred_kept],
-                pred_codes[pred_kept, wheel],
-            )
-        )
+        gold_code, pred_code = codes[0][:, wheel], codes[1][:, wheel]
+        gold_kept, pred_kept = gold_code >= 0, pred_code >= 0
+        per_wheel.append(set_overlap(len(gold), gold.entry[gold_kept], gold_code[gold_kept],
+                                     pred.entry[pred_kept], pred_code[pred_kept]))
     fscore, precision, recall = mean_overlap_scores(per_wheel)
     return WheelScores(fscore, precision, recall, tuple(per_wheel), resolved, lemmas is not None)
 
 
-def _explain(label: str, scores: WheelScores, label_map: LabelMap,
-             memo: dict[str, dict[str, object]]) -> dict[str, object]:
-    found = memo.get(label)
-    if found is None:
-        row, lemma = scores.resolved[label]
+def _explanations(scores: WheelScores, label_map: LabelMap) -> dict[str, dict[str, object]]:
+    """Every distinct label's explanation, one shared dict per label."""
+    found: dict[str, dict[str, object]] = {}
+    for label, (row, lemma) in scores.resolved.items():
         if lemma is not None:
-            found = {"lemma": lemma, **label_map.explain(lemma)}
+            found[label] = {"lemma": lemma, **label_map.explain(lemma)}
         elif row == label_map.unknown_row and scores.lemmatized:
-            found = {"dropped": NOT_IN_TABLE_NOR_LEMMA}
+            found[label] = {"dropped": NOT_IN_TABLE_NOR_LEMMA}
         else:
-            found = label_map.explain(label)
-        memo[label] = found
+            found[label] = label_map.explain(label)
     return found
+
+
+def _per_sample(values: np.ndarray) -> list[list[float | None]]:
+    shown = values.astype(object)
+    shown[np.isnan(values)] = None
+    return shown.tolist()
 
 
 def sample_explanations(
     names: Sequence[str],
-    gold: Sequence[tuple[str, ...]],
-    pred: Sequence[tuple[str, ...]],
+    gold: LabelLists | Sequence[Sequence[str]],
+    pred: LabelLists | Sequence[Sequence[str]],
     scores: WheelScores,
     label_map: LabelMap,
 ) -> list[dict[str, object]]:
     """Per sample: its name, each reference and predicted label with its category in every wheel
     (or why it was dropped), and the sample's precision and recall per wheel (``None`` where the
     wheel does not score the sample because no reference label maps onto it)."""
-    memo: dict[str, dict[str, object]] = {}
-    per_sample = []
-    for values in (
-        np.stack([o.sample_precision for o in scores.per_wheel], axis=1),
-        np.stack([o.sample_recall for o in scores.per_wheel], axis=1),
-    ):
-        shown = values.astype(object)
-        shown[np.isnan(values)] = None
-        per_sample.append(shown.tolist())
-    precisions, recalls = per_sample
-    samples = []
-    for i, name in enumerate(names):
-        samples.append({
+    gold, pred = _as_lists(gold), _as_lists(pred)
+    explain = _explanations(scores, label_map)
+    precisions = _per_sample(np.stack([o.sample_precision for o in scores.per_wheel], axis=1))
+    recalls = _per_sample(np.stack([o.sample_recall for o in scores.per_wheel], axis=1))
+    gold_at, pred_at = gold.offsets.tolist(), pred.offsets.tolist()
+    gold_labels, pred_labels = gold.labels, pred.labels
+    return [
+        {
             "name": name,
-            "gold": {label: _explain(label, scores, label_map, memo) for label in gold[i]},
-            "pred": {label: _explain(label, scores, label_map, memo) for label in pred[i]},
+            "gold": {label: explain[label] for label in gold_labels[gold_at[i]:gold_at[i + 1]]},
+            "pred": {label: explain[label] for label in pred_labels[pred_at[i]:pred_at[i + 1]]},
             "precision": precisions[i],
             "recall": recalls[i],
-        })
-    return samples
+        }
+        for i, name in enumerate(names)
+    ]
 
 
-def resampling_parts(scores: WheelScores) -> tuple[np.ndarray, object]:
+def resampling_parts(scores: WheelScores) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
     """``(features, statistic)`` for a bootstrap of the mean F over wheels.
 
     ``features`` has, per sample and wheel, three columns: whether the wheel scores the sample,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 from pathlib import Path
 
@@ -13,15 +12,10 @@ import pytest
 from scorers import AssetError, OptionError, SubmissionFormatError, get_scorer
 from scorers.wheel import load_wheel_set, parse_label_cell
 from tests.conftest import require
+from tests.scorers.helpers import REPO_ROOT, conformance_dir
 
-ROOT = Path(__file__).resolve().parents[2]
-DEMO = ROOT / "fixtures" / "wheels" / "demo"
+DEMO = REPO_ROOT / "fixtures" / "wheels" / "demo"
 OV_CASES = ("001-10", "001-11", "001-12", "004-01", "004-02")
-
-
-def conformance_dir() -> Path:
-    override = os.environ.get("ARENA_CONFORMANCE_DIR")
-    return Path(override) if override else ROOT / ".." / "shared" / "conformance"
 
 
 @pytest.fixture(scope="module")

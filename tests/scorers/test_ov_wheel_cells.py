@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import doctest
+
 import pytest
 
+from scorers.wheel import cells
 from scorers.wheel.cells import parse_label_cell, split_list_cell
 
 
@@ -34,3 +37,8 @@ def test_parse_label_cell(cell: str, labels: tuple[str, ...]) -> None:
 
 def test_split_list_cell_keeps_case_and_repeats() -> None:
     assert split_list_cell("Joy, joy,'Joy'") == ["Joy", "joy", "Joy"]
+
+
+def test_docstring_examples() -> None:
+    result = doctest.testmod(cells)
+    assert result.attempted > 0 and result.failed == 0

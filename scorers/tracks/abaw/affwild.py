@@ -202,7 +202,7 @@ class AbawMtl(TrackScorer):
     gold_header = pred_header
     pred_format = (
         "CSV with header image,valence,arousal,expression,aus; each row: image, valence, arousal, "
-        "expression index and the 12 AU values (17 cells)"
+        "expression index and the 12 AU values (16 cells)"
     )
     options = BOOTSTRAP_OPTIONS
 

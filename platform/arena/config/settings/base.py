@@ -7,7 +7,7 @@ With nothing set, AffectArena runs on one machine: SQLite and file storage under
 from pathlib import Path
 
 import dj_database_url
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from arena.config.env import env_bool, env_int, env_list, env_str
 
@@ -186,7 +186,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES = [Queue("default"), Queue("score"), Queue("sandbox"), Queue("sandbox-gpu")]
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name, type="direct"), routing_key=name)
+    for name in ("default", "score", "sandbox", "sandbox-gpu")
+]
+CELERY_TASK_ROUTES = {"arena.submissions.tasks.score_submission": {"queue": "score"}}
 CELERY_TASK_TIME_LIMIT = env_int("ARENA_TASK_TIME_LIMIT", 1800)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("ARENA_TASK_SOFT_TIME_LIMIT", 1700)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

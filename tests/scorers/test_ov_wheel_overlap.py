@@ -1,0 +1,65 @@
+"""The set-overlap metric behind the emotion-wheel score."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from scorers.metrics import overlap
+from scorers.metrics.overlap import SetOverlap, mean_overlap_scores, set_overlap, set_overlap_score
+
+
+def long_form(sets: list[set[int]]) -> tuple[np.ndarray, np.ndarray]:
+    pairs = [(i, label) for i, labels in enumerate(sets) for label in sorted(labels)]
+    pairs += pairs[::3]  # repeated labels count once
+    return (np.array([p[0] for p in pairs], dtype=np.int64),
+            np.array([p[1] for p in pairs], dtype=np.int64))
+
+
+def naive(gold: list[set[int]], pred: list[set[int]]) -> tuple[float, float]:
+    precision, recall = [], []
+    for g, p in zip(gold, pred, strict=True):
+        if not g:
+            continue
+        precision.append(len(g & p) / len(p) if p else 0)
+        recall.append(len(g & p) / len(g))
+    return (float(np.mean(precision)) if precision else 0.0,
+            float(np.mean(recall)) if recall else 0.0)
+
+
+def test_hand_worked() -> None:
+    # sample 0: G {0, 1}, P {1, 2}: precision 1/2, recall 1/2; sample 1: G {3}, P {}: 0, 0;
+    # sample 2: G {}, P {4}: not scored. P = 1/4, R = 1/4, F = 1/4.
+    result = set_overlap(3, *long_form([{0, 1}, {3}, set()]), *long_form([{1, 2}, set(), {4}]))
+    assert (result.precision, result.recall, result.fscore) == (0.25, 0.25, 0.25)
+    assert result.sample_precision[:2].tolist() == [0.5, 0.0]
+    assert np.isnan(result.sample_precision[2]) and np.isnan(result.sample_recall[2])
+    assert result.scored.tolist() == [True, True, False]
+
+
+def test_no_scored_sample_gives_zero() -> None:
+    empty = np.array([], dtype=np.int64)
+    result = set_overlap(2, empty, empty, np.array([0]), np.array([1]))
+    assert (result.precision, result.recall, result.fscore) == (0.0, 0.0, 0.0)
+    assert set_overlap_score(0, empty, empty, empty, empty) == 0.0
+
+
+@pytest.mark.parametrize("dense", [True, False])
+def test_matches_plain_sets(monkeypatch, dense: bool) -> None:
+    if not dense:
+        monkeypatch.setattr(overlap, "_DENSE_CELLS", 0)
+    rng = random.Random(5)
+    gold = [set(rng.sample(range(30), rng.randint(0, 4))) for _ in range(500)]
+    pred = [set(rng.sample(range(30), rng.randint(0, 5))) for _ in range(500)]
+    result = set_overlap(500, *long_form(gold), *long_form(pred))
+    precision, recall = naive(gold, pred)
+    assert result.precision == pytest.approx(precision, rel=1e-15)
+    assert result.recall == pytest.approx(recall, rel=1e-15)
+    assert result.fscore == pytest.approx(2 * precision * recall / (precision + recall), rel=1e-15)
+
+
+def test_mean_over_comparisons() -> None:
+    scores = [SetOverlap(0.5, 0.25, 1 / 3, None, None), SetOverlap(0.0, 0.0, 0.0, None, None)]
+    assert mean_overlap_scores(scores) == (1 / 6, 0.25, 0.125)

@@ -30,16 +30,22 @@ def start(name: str, argv: list[str]) -> subprocess.Popen:
 
 
 def stop_all(processes: dict[str, subprocess.Popen]) -> None:
+    # Each main process first shuts its own children down (Celery's warm shutdown); whatever
+    # is still alive after the grace period is killed with its whole process group.
     for proc in processes.values():
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 10
+            proc.terminate()
+    deadline = time.monotonic() + 15
     for proc in processes.values():
         try:
             proc.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
+            pass
+        try:
             os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        except ProcessLookupError:
+            pass
+        proc.wait()
 
 
 def main() -> int:

@@ -54,26 +54,25 @@ class LabelMap:
     def explain(self, label: str) -> dict[str, object]:
         """``{"wheel1": category or None, ..., "dropped": reason}`` for a known word form, or
         ``{"dropped": "not in the word-form table"}``. ``dropped`` is present only when the label
-        is dropped for some wheel. The same dict object is returned for the same label."""
+        is dropped for some wheel. A known word form gets the same dict object every time."""
         found = self._explanations.get(label)
         if found is not None:
             return found
         row = self.rows.get(label)
         if row is None:
-            found = {"dropped": NOT_IN_TABLE}
-        else:
-            found = {}
-            missing = []
-            for w, name in enumerate(self.wheel_names):
-                code = int(self.codes[row, w])
-                found[name] = self.categories[w][code] if code >= 0 else None
-                if code < 0:
-                    missing.append(name)
-            if missing:
-                if self.candidate_counts[row] == 0:
-                    found["dropped"] = NO_CANDIDATES
-                else:
-                    found["dropped"] = "no synonym candidate in " + " or ".join(missing)
+            return {"dropped": NOT_IN_TABLE}  # not remembered: unknown labels are unbounded
+        found = {}
+        missing = []
+        for w, name in enumerate(self.wheel_names):
+            code = int(self.codes[row, w])
+            found[name] = self.categories[w][code] if code >= 0 else None
+            if code < 0:
+                missing.append(name)
+        if missing:
+            if self.candidate_counts[row] == 0:
+                found["dropped"] = NO_CANDIDATES
+            else:
+                found["dropped"] = "no synonym candidate in " + " or ".join(missing)
         self._explanations[label] = found
         return found
 

@@ -24,6 +24,7 @@ __all__ = [
 
 NOT_IN_TABLE_NOR_LEMMA = NOT_IN_TABLE + ", nor is any of its WordNet lemmas"
 
+
 @dataclass(frozen=True)
 class LabelLists:
     """The labels of ``n`` entries (samples) in long form: ``labels[offsets[i]:offsets[i + 1]]``
@@ -68,7 +69,9 @@ class LabelLists:
             (c.count(",") + c.count("'") + c.count('"') + 1 for c in cells),
             dtype=np.int64, count=len(cells))
         joined = ",".join(cells).replace("'", ",").replace('"', ",")
-        if joined.isascii():  # lower-casing ASCII text does not depend on neighbouring letters
+        if "\u03a3" not in joined:
+            # Lower-casing the whole text equals lower-casing each piece: the one mapping that
+            # depends on neighbouring letters is that of the capital sigma.
             pieces = [p.strip() for p in joined.lower().split(",")]
         else:
             pieces = [p.strip().lower().strip() for p in joined.split(",")]

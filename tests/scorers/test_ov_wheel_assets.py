@@ -186,3 +186,21 @@ def test_unreadable_files_raise_asset_errors(tmp_path: Path) -> None:
     del contents["wheel2.csv"]
     with pytest.raises(AssetError, match="not a readable .xlsx workbook"):
         wheel_set_from_files({**contents, "wheel2.xlsx": b"PK\x03\x04 broken"})
+
+
+def test_explanations_say_why_a_label_is_dropped(tmp_path: Path) -> None:
+    forms = SMALL_FORMAT + "orphan,orphans\n"
+    other = "level1,level2,level3\nSad,Down,Low\n"
+    wheel_set = load_wheel_set(write_folder(tmp_path / "w", {"wheel2": other, "wheel4": other},
+                                            word_forms=forms))
+    label_map = wheel_set.label_map("level2")
+    assert label_map.explain("orphans") == {
+        "wheel1": None, "wheel2": None, "wheel3": None, "wheel4": None, "wheel5": None,
+        "dropped": "its base words have no synonym candidates"}
+    assert label_map.explain("cheerfully") == {
+        "wheel1": "glad", "wheel2": None, "wheel3": "glad", "wheel4": None, "wheel5": "glad",
+        "dropped": "no synonym candidate in wheel2 or wheel4"}
+    assert label_map.explain("bluer") == {
+        "wheel1": "down", "wheel2": "down", "wheel3": "down", "wheel4": "down", "wheel5": "down"}
+    assert label_map.explain("Cheerfully") == {"dropped": "not in the word-form table"}
+    assert label_map.explain("bluer") is label_map.explain("bluer")

@@ -8,6 +8,7 @@ import pytest
 
 from scorers.wheel import cells
 from scorers.wheel.cells import parse_label_cell, split_list_cell
+from scorers.wheel.scoring import LabelLists
 
 
 @pytest.mark.parametrize(
@@ -42,3 +43,19 @@ def test_split_list_cell_keeps_case_and_repeats() -> None:
 def test_docstring_examples() -> None:
     result = doctest.testmod(cells)
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize("extra", [[], ["[İstanbul]", "naïve ,  CAFÉ"],
+                                   ["ΟΔΥΣΣΕΥΣ, Glück", "'ΑΣ', ΣΑ"]])
+def test_all_cells_at_once_equal_cell_by_cell(extra: list[str]) -> None:
+    cells = ["['happy', 'sad']", "", "[", "[]", " [joy, calm]", "a,,b,", '"x" , Y ', "it's",
+             "[[joy]]", "  ", "[' meh ']", "JOY, joy", *extra]
+    lists = LabelLists.from_cells(cells)
+    assert len(lists) == len(cells)
+    assert [lists.of(i) for i in range(len(cells))] == [list(parse_label_cell(c)) for c in cells]
+    assert lists.entry.tolist() == [i for i, c in enumerate(cells) for _ in parse_label_cell(c)]
+
+
+def test_entries_given_as_label_tuples() -> None:
+    lists = LabelLists.from_cells([("Happy ", " SAD"), "joy", ()])
+    assert [lists.of(i) for i in range(3)] == [["happy", "sad"], ["joy"], []]

@@ -225,3 +225,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("ARENA_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+CELERY_BEAT_SCHEDULE = {
+    "reconcile-submissions": {
+        "task": "arena.submissions.tasks.reconcile_submissions",
+        "schedule": float(ARENA_RECONCILE_SECONDS),
+        "options": {"queue": "default", "expires": float(ARENA_RECONCILE_SECONDS)},
+    },
+}

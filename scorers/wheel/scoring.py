@@ -60,25 +60,55 @@ class LabelLists:
                 else parse_label_cell(v)  # type: ignore[arg-type]
                 for v in values
             ])
-        # All cells at once: the organisers' per-cell steps (drop one leading "[" and one
-        # trailing "]", split on quotes and commas, strip, drop empty pieces, lower-case and
-        # strip) applied to one joined string; a cell of k separators yields k + 1 pieces.
-        cells = [v[1:] if v[:1] == "[" else v for v in values]
-        cells = [v[:-1] if v[-1:] == "]" else v for v in cells]
-        pieces_per_cell = np.fromiter(
-            (c.count(",") + c.count("'") + c.count('"') + 1 for c in cells),
-            dtype=np.int64, count=len(cells))
-        joined = ",".join(cells).replace("'", ",").replace('"', ",")
-        if "\u03a3" not in joined:
-            # Lower-casing the whole text equals lower-casing each piece: the one mapping that
-            # depends on neighbouring letters is that of the capital sigma.
-            pieces = [p.strip() for p in joined.lower().split(",")]
-        else:
-            pieces = [p.strip().lower().strip() for p in joined.split(",")]
-        keep = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces)) > 0
-        entry = np.repeat(np.arange(len(cells), dtype=np.int64), pieces_per_cell)[keep]
-        offsets = np.searchsorted(entry, np.arange(len(cells) + 1))
-        return cls(list(compress(pieces, keep.tolist())), entry, offsets)
+        return _split_cells(values)  # type: ignore[arg-type]
+
+
+_COMMA, _QUOTE, _DOUBLE_QUOTE, _OPEN, _CLOSE = (ord(c) for c in ",'\"[]")
+# The characters str.strip() removes (those for which str.isspace() is true).
+WHITESPACE = np.array(
+    [*range(0x09, 0x0E), *range(0x1C, 0x21), 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B),
+     0x2028, 0x2029, 0x202F, 0x205F, 0x3000],
+    dtype=np.uint32,
+)
+
+
+def _split_cells(cells: Sequence[str]) -> LabelLists:
+    """``parse_label_cell`` applied to every cell at once, on the characters of the joined cells.
+
+    Dropping a cell's leading "[" or trailing "]" is done by turning it into a comma, like the
+    quotes: that only adds empty pieces, which are dropped anyway.
+    """
+    n = len(cells)
+    lengths = np.fromiter(map(len, cells), dtype=np.int64, count=n)
+    chars = np.frombuffer(",".join(cells).encode("utf-32-le"), dtype=np.uint32).copy()
+    starts = np.zeros(n, dtype=np.int64)
+    np.cumsum(lengths[:-1] + 1, out=starts[1:])
+    ends = starts + lengths
+    lead = lengths > 0
+    lead[lead] = chars[starts[lead]] == _OPEN
+    trail = lengths - lead > 0
+    trail[trail] = chars[ends[trail] - 1] == _CLOSE
+    chars[starts[lead]] = _COMMA
+    chars[ends[trail] - 1] = _COMMA
+    chars[(chars == _QUOTE) | (chars == _DOUBLE_QUOTE)] = _COMMA
+    is_separator = chars == _COMMA
+    separators_before = np.zeros(len(chars) + 1, dtype=np.int64)
+    np.cumsum(is_separator, out=separators_before[1:])
+    pieces_per_cell = separators_before[ends] - separators_before[starts] + 1
+    # a piece is kept when something other than blanks is left between its separators
+    content = ~is_separator & ~np.isin(chars, WHITESPACE)
+    keep = np.zeros(int(separators_before[-1]) + 1, dtype=bool)
+    keep[separators_before[:-1][content]] = True
+    entry = np.repeat(np.arange(n, dtype=np.int64), pieces_per_cell)[keep]
+    text = chars.tobytes().decode("utf-32-le")
+    if "\u03a3" not in text:
+        # Lower-casing the whole text equals lower-casing each piece: the one mapping that
+        # depends on neighbouring letters is that of the capital sigma.
+        labels = [p.strip() for p in compress(text.lower().split(","), keep.tolist())]
+    else:
+        labels = [p.strip().lower().strip() for p in compress(text.split(","), keep.tolist())]
+    offsets = np.searchsorted(entry, np.arange(n + 1))
+    return LabelLists(labels, entry, offsets)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ admin.site.index_title = "Your challenges"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("arena.api.urls")),
     path("accounts/", include("arena.accounts.urls")),
     path("", include("arena.core.urls")),
     path("", include("arena.challenges.urls")),

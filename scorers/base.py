@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
+from scorers.cache import content_digest, gold_cache
 from scorers.errors import AssetError, OptionError, SubmissionFormatError
 from scorers.parsing.keys import check_unique_keys, key_index, locate_keys
 from scorers.parsing.source import read_source
@@ -307,7 +308,7 @@ class TrackScorer(ABC):
                 if len(gold_tables) == 1
                 else locate_keys(pred_table.key_index, gold_table.key_index)
             )
-            aligned = pred_table.take(found)
+            aligned = pred_table.take(found, keys=gold_table.keys)
             result = self.compute(gold_table, aligned, options=opts, assets=loaded)
             resamples = int(opts.get("bootstrap", 0))  # type: ignore[call-overload]
             if resamples > 0:
@@ -323,7 +324,18 @@ class TrackScorer(ABC):
     # -- shared machinery ---------------------------------------------------------------------
 
     def _read(self, source: Source, file: str, options: Mapping[str, object]) -> Table:
-        table = self.parse_file(read_source(source, file=file), file=file, options=options)
+        data = read_source(source, file=file)
+        if file == "gold":
+            # Only options that can change parsing belong in the key; the bootstrap ones cannot.
+            settings = tuple(
+                sorted((k, repr(v)) for k, v in options.items() if k not in ("bootstrap", "seed"))
+            )
+            key = (type(self).__qualname__, self.key, settings, content_digest(data))
+            return gold_cache.get_or_parse(key, lambda: self._parse_checked(data, file, options))
+        return self._parse_checked(data, file, options)
+
+    def _parse_checked(self, data: bytes, file: str, options: Mapping[str, object]) -> Table:
+        table = self.parse_file(data, file=file, options=options)
         check_unique_keys(table, column=self.key_column)
         expected = int(options.get("expected_rows", 0))  # type: ignore[call-overload]
         if file == "prediction" and expected and len(table) != expected:

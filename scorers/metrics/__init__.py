@@ -11,7 +11,13 @@ from scorers.metrics.classification import (
     weighted_f1_from_confusion,
     weighted_f1_score,
 )
-from scorers.metrics.overlap import SetOverlap, mean_overlap_scores, set_overlap, set_overlap_score
+from scorers.metrics.overlap import (
+    SetOverlap,
+    mean_overlap_scores,
+    set_overlap,
+    set_overlap_score,
+    set_overlaps,
+)
 from scorers.metrics.regression import ccc_from_sums, ccc_score, mean_squared_error, pearson_score
 
 __all__ = [
@@ -30,6 +36,7 @@ __all__ = [
     "per_class_f1",
     "set_overlap",
     "set_overlap_score",
+    "set_overlaps",
     "weighted_f1_from_confusion",
     "weighted_f1_score",
 ]

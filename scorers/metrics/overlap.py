@@ -13,7 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["SetOverlap", "set_overlap", "set_overlap_score", "mean_overlap_scores"]
+__all__ = [
+    "SetOverlap",
+    "set_overlap",
+    "set_overlaps",
+    "set_overlap_score",
+    "mean_overlap_scores",
+]
 
 
 @dataclass(frozen=True)
@@ -64,28 +70,8 @@ def _set_sizes(
             np.bincount(common // width, minlength=n))
 
 
-def set_overlap(
-    n_samples: int,
-    gold_sample: np.ndarray,
-    gold_label: np.ndarray,
-    pred_sample: np.ndarray,
-    pred_label: np.ndarray,
-) -> SetOverlap:
-    """Compare per-sample label sets given in long form (codes must be >= 0).
-
-    >>> import numpy as np
-    >>> # sample 0: G = {0, 1}, P = {1}; sample 1: G = {2}, P = {}; sample 2: G = {}, P = {0}
-    >>> r = set_overlap(3, np.array([0, 0, 1]), np.array([0, 1, 2]),
-    ...                 np.array([0, 0, 2]), np.array([1, 1, 0]))
-    >>> float(r.precision), float(r.recall), round(float(r.fscore), 6)
-    (0.5, 0.25, 0.333333)
-    """
-    width = 1 + int(max(np.max(gold_label, initial=-1), np.max(pred_label, initial=-1), 0))
-    gold_size, pred_size, common_size = _set_sizes(
-        n_samples, width,
-        (np.asarray(gold_sample, dtype=np.intp), np.asarray(gold_label, dtype=np.intp)),
-        (np.asarray(pred_sample, dtype=np.intp), np.asarray(pred_label, dtype=np.intp)),
-    )
+def _summarise(gold_size: np.ndarray, pred_size: np.ndarray,
+               common_size: np.ndarray) -> SetOverlap:
     scored = gold_size > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         precision = np.where(pred_size > 0, common_size / pred_size, 0.0)
@@ -104,6 +90,77 @@ def set_overlap(
         sample_precision=precision,
         sample_recall=recall,
     )
+
+
+def set_overlap(
+    n_samples: int,
+    gold_sample: np.ndarray,
+    gold_label: np.ndarray,
+    pred_sample: np.ndarray,
+    pred_label: np.ndarray,
+) -> SetOverlap:
+    """Compare per-sample label sets given in long form (codes must be >= 0).
+
+    >>> import numpy as np
+    >>> # sample 0: G = {0, 1}, P = {1}; sample 1: G = {2}, P = {}; sample 2: G = {}, P = {0}
+    >>> r = set_overlap(3, np.array([0, 0, 1]), np.array([0, 1, 2]),
+    ...                 np.array([0, 0, 2]), np.array([1, 1, 0]))
+    >>> float(r.precision), float(r.recall), round(float(r.fscore), 6)
+    (0.5, 0.25, 0.333333)
+    """
+    width = 1 + int(max(np.max(gold_label, initial=-1), np.max(pred_label, initial=-1), 0))
+    return _summarise(*_set_sizes(
+        n_samples, width,
+        (np.asarray(gold_sample, dtype=np.intp), np.asarray(gold_label, dtype=np.intp)),
+        (np.asarray(pred_sample, dtype=np.intp), np.asarray(pred_label, dtype=np.intp)),
+    ))
+
+
+def set_overlaps(
+    n_samples: int,
+    gold_sample: np.ndarray,
+    gold_labels: np.ndarray,
+    pred_sample: np.ndarray,
+    pred_labels: np.ndarray,
+) -> list[SetOverlap]:
+    """``set_overlap`` for several label spaces at once (e.g. one per emotion wheel).
+
+    ``gold_labels`` and ``pred_labels`` have one column per label space; a code of -1 means the
+    entry has no label in that space. Returns one ``SetOverlap`` per column.
+
+    >>> import numpy as np
+    >>> labels = np.array([[0, 5], [1, -1]])  # two entries of sample 0, in two label spaces
+    >>> [r.recall for r in set_overlaps(1, np.array([0, 0]), labels, np.array([0]),
+    ...                                 np.array([[1, 5]]))]
+    [0.5, 1.0]
+    """
+    gold_labels = np.asarray(gold_labels, dtype=np.intp)
+    pred_labels = np.asarray(pred_labels, dtype=np.intp)
+    spaces = gold_labels.shape[1]
+    widths = 1 + np.maximum(np.maximum(gold_labels.max(axis=0, initial=-1),
+                                       pred_labels.max(axis=0, initial=-1)), 0)
+    total = int(widths.sum())
+    if n_samples * total > _DENSE_CELLS:
+        return [
+            set_overlap(n_samples, gold_sample[gold_labels[:, k] >= 0],
+                        gold_labels[gold_labels[:, k] >= 0, k],
+                        pred_sample[pred_labels[:, k] >= 0],
+                        pred_labels[pred_labels[:, k] >= 0, k])
+            for k in range(spaces)
+        ]
+    # one boolean matrix per side: a row per sample, the label spaces side by side
+    starts = np.concatenate(([0], np.cumsum(widths)[:-1]))
+    cells = []
+    for sample, labels in ((gold_sample, gold_labels), (pred_sample, pred_labels)):
+        present = np.zeros((n_samples, total), dtype=bool)
+        kept = labels >= 0
+        rows = np.broadcast_to(np.asarray(sample, dtype=np.intp)[:, None], labels.shape)[kept]
+        present[rows, (labels + starts)[kept]] = True
+        cells.append(present)
+    gold_cells, pred_cells = cells
+    sizes = [np.add.reduceat(matrix, starts, axis=1, dtype=np.int64)
+             for matrix in (gold_cells, pred_cells, gold_cells & pred_cells)]
+    return [_summarise(sizes[0][:, k], sizes[1][:, k], sizes[2][:, k]) for k in range(spaces)]
 
 
 def _fscore(precision: float, recall: float) -> float:

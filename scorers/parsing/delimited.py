@@ -205,26 +205,28 @@ def _strip_blanks(
 
 
 def _gather(words: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """The byte ranges ``[starts, ends)`` as one zero-padded ``S`` array.
+    """The byte ranges ``[starts, ends)`` (``starts`` increasing) as one zero-padded ``S`` array.
 
     ``words[p]`` holds the 8 bytes from offset ``p``; a window that would run past the end of
     the file is read from the last full window and shifted into place.
     """
     lengths = ends - starts
     count = max(1, -(-int(lengths.max(initial=0)) // 8))
+    shortest = int(lengths.min(initial=0))
     out = np.empty((len(starts), count), dtype="<u8")
     last = len(words) - 1
     for word in range(count):
-        kept = np.clip(lengths - 8 * word, 0, 8)
         at = starts + 8 * word
-        over = at > last
-        if over.any():
-            clamped = np.minimum(at, last)
-            shift = (np.minimum(at - clamped, 7) * 8).astype(np.uint64)
-            window = words[clamped] >> shift
+        window = words[np.minimum(at, last)]
+        if len(at) and at[-1] > last:
+            tail = int(np.searchsorted(at, last, side="right"))  # rows reading past the end
+            shift = (np.minimum(at[tail:] - last, 7) * 8).astype(np.uint64)
+            window[tail:] >>= shift
+        if shortest >= 8 * (word + 1):
+            out[:, word] = window  # every cell fills this word
         else:
-            window = words[at]
-        np.bitwise_and(window, _KEEP[kept], out=out[:, word])
+            kept = np.clip(lengths - 8 * word, 0, 8)
+            np.bitwise_and(window, _KEEP[kept], out=out[:, word])
     return out.view(f"S{8 * count}").reshape(len(starts))
 
 

@@ -34,10 +34,11 @@ class Table:
     def __getitem__(self, name: str) -> np.ndarray:
         return self.columns[name]
 
-    def take(self, index: np.ndarray) -> Table:
-        """The rows at ``index`` (an integer array), in that order."""
+    def take(self, index: np.ndarray, *, keys: np.ndarray | None = None) -> Table:
+        """The rows at ``index`` (an integer array), in that order. ``keys``, when given, is
+        already known to equal ``self.keys[index]`` and is used instead of copying."""
         return Table(
-            keys=self.keys[index],
+            keys=self.keys[index] if keys is None else keys,
             lines=self.lines[index],
             columns={name: values[index] for name, values in self.columns.items()},
             file=self.file,

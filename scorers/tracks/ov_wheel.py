@@ -25,11 +25,11 @@ from scorers.wheel.npz import is_npz, read_openset_npz
 from scorers.wheel.scoring import (
     LabelLists,
     WheelScores,
+    explanation_breakdown,
     resampling_parts,
-    sample_explanations,
     score_label_lists,
 )
-from scorers.wheel.wordnet import WordNetLemmas, wordnet_lemmas
+from scorers.wheel.wordnet import WordNetLemmas, require_wordnet, wordnet_lemmas
 
 __all__ = ["OpenVocabularyWheelScorer"]
 
@@ -89,10 +89,13 @@ class OpenVocabularyWheelScorer(TrackScorer):
                          columns=(TextColumn("openset"),))
 
     def validate_assets(self, assets_dir: Path | None, options: Mapping[str, object]) -> None:
-        """Check that ``assets_dir`` is a readable emotion-wheel folder (``AssetError`` saying
-        which file is missing or malformed)."""
+        """Check that ``assets_dir`` is a readable emotion-wheel folder, and that WordNet is
+        installed when ``lemmatize_unknown`` asks for it (``AssetError`` saying what is missing
+        or malformed)."""
         super().validate_assets(assets_dir, options)
         load_wheel_set(assets_dir)  # type: ignore[arg-type]
+        if options.get("lemmatize_unknown"):
+            require_wordnet()
 
     def load_assets(self, assets_dir: Path | None, options: Mapping[str, object]) -> _WheelAssets:
         super().validate_assets(assets_dir, options)
@@ -126,7 +129,7 @@ class OpenVocabularyWheelScorer(TrackScorer):
         breakdown: dict[str, object] = {
             "level": label_map.level,
             "wheels": wheels,
-            "samples": sample_explanations(names, gold_lists, pred_lists, scores, label_map),
+            **explanation_breakdown(names, gold_lists, pred_lists, scores, label_map),
         }
         return ScoreResult(
             score=scores.fscore,

@@ -4,7 +4,12 @@ and scoring label lists as the MER organisers do."""
 from scorers.wheel.assets import LEVELS, WHEEL_NAMES, Wheel, WheelSet, load_wheel_set
 from scorers.wheel.cells import parse_label_cell, split_list_cell
 from scorers.wheel.mapping import LabelMap, build_label_map
-from scorers.wheel.scoring import LabelLists, WheelScores, sample_explanations, score_label_lists
+from scorers.wheel.scoring import (
+    LabelLists,
+    WheelScores,
+    explanation_breakdown,
+    score_label_lists,
+)
 
 __all__ = [
     "LEVELS",
@@ -15,9 +20,9 @@ __all__ = [
     "WheelScores",
     "WheelSet",
     "build_label_map",
+    "explanation_breakdown",
     "load_wheel_set",
     "parse_label_cell",
-    "sample_explanations",
     "score_label_lists",
     "split_list_cell",
 ]

@@ -8,7 +8,7 @@ from itertools import chain, compress
 
 import numpy as np
 
-from scorers.metrics.overlap import SetOverlap, mean_overlap_scores, set_overlap
+from scorers.metrics.overlap import SetOverlap, mean_overlap_scores, set_overlaps
 from scorers.wheel.cells import parse_label_cell
 from scorers.wheel.mapping import NOT_IN_TABLE, LabelMap
 from scorers.wheel.wordnet import WordNetLemmas
@@ -18,7 +18,7 @@ __all__ = [
     "WheelScores",
     "NOT_IN_TABLE_NOR_LEMMA",
     "score_label_lists",
-    "sample_explanations",
+    "explanation_breakdown",
     "resampling_parts",
 ]
 
@@ -168,12 +168,7 @@ def score_label_lists(
                                     count=len(side.labels))]
         for side in (gold, pred)
     ]
-    per_wheel = []
-    for wheel in range(label_map.codes.shape[1]):
-        gold_code, pred_code = codes[0][:, wheel], codes[1][:, wheel]
-        gold_kept, pred_kept = gold_code >= 0, pred_code >= 0
-        per_wheel.append(set_overlap(len(gold), gold.entry[gold_kept], gold_code[gold_kept],
-                                     pred.entry[pred_kept], pred_code[pred_kept]))
+    per_wheel = set_overlaps(len(gold), gold.entry, codes[0], pred.entry, codes[1])
     fscore, precision, recall = mean_overlap_scores(per_wheel)
     return WheelScores(fscore, precision, recall, tuple(per_wheel), resolved, lemmas is not None)
 
@@ -197,32 +192,35 @@ def _per_sample(values: np.ndarray) -> list[list[float | None]]:
     return shown.tolist()
 
 
-def sample_explanations(
+def explanation_breakdown(
     names: Sequence[str],
     gold: LabelLists | Sequence[Sequence[str]],
     pred: LabelLists | Sequence[Sequence[str]],
     scores: WheelScores,
     label_map: LabelMap,
-) -> list[dict[str, object]]:
-    """Per sample: its name, each reference and predicted label with its category in every wheel
-    (or why it was dropped), and the sample's precision and recall per wheel (``None`` where the
-    wheel does not score the sample because no reference label maps onto it)."""
+) -> dict[str, object]:
+    """What each label became and how each sample scored.
+
+    ``labels`` maps every label met to its category in each wheel, ``None`` where it is dropped,
+    with ``dropped`` saying why (and ``lemma`` when it went through its WordNet lemma).
+    ``samples`` lists, per sample, its name, its reference (``gold``) and predicted (``pred``)
+    labels as read (look each up in ``labels``), and its precision and recall per wheel (``None``
+    where the wheel does not score the sample: no reference label maps onto it). Sharing one
+    table keeps the breakdown of a large test set small.
+    """
     gold, pred = _as_lists(gold), _as_lists(pred)
-    explain = _explanations(scores, label_map)
     precisions = _per_sample(np.stack([o.sample_precision for o in scores.per_wheel], axis=1))
     recalls = _per_sample(np.stack([o.sample_recall for o in scores.per_wheel], axis=1))
     gold_at, pred_at = gold.offsets.tolist(), pred.offsets.tolist()
-    gold_labels, pred_labels = gold.labels, pred.labels
-    return [
-        {
-            "name": name,
-            "gold": {label: explain[label] for label in gold_labels[gold_at[i]:gold_at[i + 1]]},
-            "pred": {label: explain[label] for label in pred_labels[pred_at[i]:pred_at[i + 1]]},
-            "precision": precisions[i],
-            "recall": recalls[i],
-        }
-        for i, name in enumerate(names)
+    gold_lists = [gold.labels[a:b] for a, b in zip(gold_at, gold_at[1:], strict=False)]
+    pred_lists = [pred.labels[a:b] for a, b in zip(pred_at, pred_at[1:], strict=False)]
+    samples = [
+        {"name": name, "gold": gold_labels, "pred": pred_labels, "precision": precision,
+         "recall": recall}
+        for name, gold_labels, pred_labels, precision, recall in zip(
+            names, gold_lists, pred_lists, precisions, recalls, strict=True)
     ]
+    return {"labels": _explanations(scores, label_map), "samples": samples}
 
 
 def resampling_parts(scores: WheelScores) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:

@@ -18,7 +18,14 @@ from pathlib import Path
 
 from scorers.errors import AssetError
 
-__all__ = ["WordNetLemmas", "wordnet_lemmas", "wordnet_unavailable_reason", "DEBIAN_DIRS"]
+__all__ = [
+    "DEBIAN_DIRS",
+    "WordNetLemmas",
+    "lexnames_text",
+    "require_wordnet",
+    "wordnet_lemmas",
+    "wordnet_unavailable_reason",
+]
 
 DEBIAN_DIRS: tuple[Path, ...] = (Path("/usr/share/wordnet"),)
 
@@ -111,16 +118,17 @@ def _cache_root() -> Path:
 def _place(source: Path, target: Path) -> None:
     """Put a copy of ``source`` at ``target`` atomically (nltk refuses hard links)."""
     partial = target.with_name(f".{target.name}.{os.getpid()}.part")
-    shutil.copyfile(source, partial)
+    shutil.copy2(source, partial)  # keeps the modification time, compared by _is_copy_of
     os.replace(partial, target)
 
 
 def _is_copy_of(source: Path, copy: Path) -> bool:
     try:
-        found = copy.stat()
+        found, original = copy.stat(), source.stat()
     except OSError:
         return False
-    return found.st_nlink == 1 and found.st_size == source.stat().st_size
+    return (found.st_nlink == 1 and found.st_size == original.st_size
+            and found.st_mtime_ns == original.st_mtime_ns)
 
 
 def _readable_root(folder: Path) -> Path:
@@ -186,6 +194,16 @@ def wordnet_unavailable_reason() -> str | None:
     )
 
 
+def require_wordnet() -> None:
+    """Raise ``AssetError`` (saying what to install) when no WordNet data can be found."""
+    reason = wordnet_unavailable_reason()
+    if reason is not None:
+        raise AssetError(
+            f"option lemmatize_unknown=true needs WordNet: {reason}; install it or set "
+            "lemmatize_unknown=false"
+        )
+
+
 def wordnet_lemmas() -> WordNetLemmas:
     """The process-wide WordNet lemmatiser; ``AssetError`` when no WordNet data is installed."""
     global _loaded
@@ -195,11 +213,8 @@ def wordnet_lemmas() -> WordNetLemmas:
             if reader is None:
                 folder = _system_dict()
                 if folder is None:
-                    reason = wordnet_unavailable_reason() or "WordNet data not found"
-                    raise AssetError(
-                        f"option lemmatize_unknown=true needs WordNet: {reason}; install it or "
-                        "set lemmatize_unknown=false"
-                    )
+                    require_wordnet()
+                    raise AssetError("WordNet data not found")  # found and lost meanwhile
                 reader = _system_reader(folder)
             _loaded = WordNetLemmas(reader)
         return _loaded

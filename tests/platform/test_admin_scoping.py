@@ -1,12 +1,12 @@
 """The organiser admin: each organiser sees and changes only their own challenges."""
 
 import pytest
-from django.urls import reverse
-
 from arena.audit.models import AuditEntry
 from arena.challenges.models import Challenge, Phase, Track
 from arena.participation.models import Participation, ParticipationStatus
 from arena.submissions.models import Submission, SubmissionStatus
+from django.urls import reverse
+
 from tests.platform.factories import (
     ChallengeFactory,
     PhaseFactory,
@@ -27,7 +27,7 @@ def world():
     a = ChallengeFactory(slug="a", organisers=[organiser_a])
     b = ChallengeFactory(slug="b", organisers=[organiser_b])
     phase_a = PhaseFactory(track=TrackFactory(challenge=a))
-    phase_b = PhaseFactory(track=TrackFactory(challenge=b))
+    PhaseFactory(track=TrackFactory(challenge=b))
     team_a = TeamFactory(challenge=a, members=[participant], participation=ParticipationStatus.PENDING)
     sub_a = SubmissionFactory(phase=phase_a, team=team_a)
     return {

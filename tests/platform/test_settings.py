@@ -22,9 +22,9 @@ def _run(code: str, **env) -> subprocess.CompletedProcess:
 
 def _settings(module: str, *names: str, **env) -> list[str]:
     code = (
-        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']=%r; django.setup();"
-        "from django.conf import settings as s; print('\\n'.join(repr(eval('s.'+n)) for n in %r))"
-    ) % (module, names)
+        f"import django, os; os.environ['DJANGO_SETTINGS_MODULE']={module!r}; django.setup();"
+        f"from django.conf import settings as s; print('\\n'.join(repr(eval('s.'+n)) for n in {names!r}))"
+    )
     result = _run(code, **env)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip().splitlines()

@@ -109,25 +109,30 @@ def test_track_contract(scorer) -> None:
 
 def test_breakdown_explains_each_label(scorer) -> None:
     gold = csv_bytes([("a", "['love']"), ("b", "furious, scared")])
-    pred = csv_bytes([("b", ""), ("a", "[Warm, xyz]"), ("c", "joy")])
+    pred = csv_bytes([("b", ""), ("a", "[Warm, xyz, warm]"), ("c", "joy")])
     result = scorer.score(gold=gold, pred=pred, assets=DEMO)
-    samples = result.to_json()["breakdown"]["samples"]
-    assert [s["name"] for s in samples] == ["a", "b"]
-    assert samples[0]["gold"] == {"love": {
-        "wheel1": "love", "wheel2": None, "wheel3": None, "wheel4": "love", "wheel5": None,
-        "dropped": "no synonym candidate in wheel2 or wheel3 or wheel5"}}
-    assert samples[0]["pred"] == {
+    breakdown = result.to_json()["breakdown"]
+    assert breakdown["samples"][0] == {
+        "name": "a", "gold": ["love"], "pred": ["warm", "xyz", "warm"],
+        "precision": [1.0, None, None, 1.0, None], "recall": [1.0, None, None, 1.0, None]}
+    assert breakdown["samples"][1] == {
+        "name": "b", "gold": ["furious", "scared"], "pred": [],
+        "precision": [0.0] * 5, "recall": [0.0] * 5}
+    assert len(breakdown["samples"]) == 2  # candidate 'c' is not scored
+    assert breakdown["labels"] == {
+        "love": {"wheel1": "love", "wheel2": None, "wheel3": None, "wheel4": "love",
+                 "wheel5": None, "dropped": "no synonym candidate in wheel2 or wheel3 or wheel5"},
         "warm": {"wheel1": "love", "wheel2": "trust", "wheel3": "joy", "wheel4": "love",
                  "wheel5": "trust"},
         "xyz": {"dropped": "not in the word-form table"},
+        "furious": {"wheel1": "anger", "wheel2": "anger", "wheel3": "anger",
+                    "wheel4": "aggressiveness", "wheel5": "anger"},
+        "scared": {"wheel1": "fear", "wheel2": "fear", "wheel3": "fear", "wheel4": None,
+                   "wheel5": "fear", "dropped": "no synonym candidate in wheel4"},
     }
-    assert samples[0]["precision"] == [1.0, None, None, 1.0, None]
-    assert samples[1]["pred"] == {}
-    assert samples[1]["recall"] == [0.0, 0.0, 0.0, 0.0, 0.0]
-    wheels = result.breakdown["wheels"]
-    assert wheels["wheel1"] == {"fscore": 0.5, "precision": 0.5, "recall": 0.5,
-                                "scored_samples": 2}
-    assert result.breakdown["level"] == "level1"
+    assert breakdown["wheels"]["wheel1"] == {"fscore": 0.5, "precision": 0.5, "recall": 0.5,
+                                             "scored_samples": 2}
+    assert breakdown["level"] == "level1"
     assert result.score == pytest.approx(0.2, rel=1e-15)
     json.dumps(result.to_json())
 

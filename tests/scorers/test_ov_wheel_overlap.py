@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from scorers.metrics import overlap
-from scorers.metrics.overlap import SetOverlap, mean_overlap_scores, set_overlap, set_overlap_score
+from scorers.metrics.overlap import (
+    SetOverlap,
+    mean_overlap_scores,
+    set_overlap,
+    set_overlap_score,
+    set_overlaps,
+)
 
 
 def long_form(sets: list[set[int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -63,3 +69,22 @@ def test_matches_plain_sets(monkeypatch, dense: bool) -> None:
 def test_mean_over_comparisons() -> None:
     scores = [SetOverlap(0.5, 0.25, 1 / 3, None, None), SetOverlap(0.0, 0.0, 0.0, None, None)]
     assert mean_overlap_scores(scores) == (1 / 6, 0.25, 0.125)
+
+
+@pytest.mark.parametrize("dense", [True, False])
+def test_several_label_spaces_at_once(monkeypatch, dense: bool) -> None:
+    if not dense:
+        monkeypatch.setattr(overlap, "_DENSE_CELLS", 0)
+    rng = np.random.default_rng(11)
+    gold_sample = rng.integers(0, 300, 900)
+    pred_sample = rng.integers(0, 320, 1000) % 300
+    gold_labels = rng.integers(-1, [4, 9, 2], (900, 3))
+    pred_labels = rng.integers(-1, [5, 9, 3], (1000, 3))
+    together = set_overlaps(300, gold_sample, gold_labels, pred_sample, pred_labels)
+    for k, result in enumerate(together):
+        g, p = gold_labels[:, k] >= 0, pred_labels[:, k] >= 0
+        alone = set_overlap(300, gold_sample[g], gold_labels[g, k], pred_sample[p],
+                            pred_labels[p, k])
+        assert (result.precision, result.recall, result.fscore) == (
+            alone.precision, alone.recall, alone.fscore)
+        np.testing.assert_array_equal(result.sample_recall, alone.sample_recall)

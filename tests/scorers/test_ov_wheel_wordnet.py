@@ -51,11 +51,12 @@ def test_lemmatize_unknown_maps_missing_labels(lemmas) -> None:
                          options={"lemmatize_unknown": "true"})
     # every reference word sits on every wheel it is scored on, and each lemma maps onto it
     assert opted.score == 1.0
-    sample = opted.breakdown["samples"][2]
-    assert sample["pred"]["hopes"] == {
+    assert opted.breakdown["samples"][2]["pred"] == ["hopes", "zzzx"]
+    labels = opted.breakdown["labels"]
+    assert labels["hopes"] == {
         "lemma": "hope", "wheel1": "joy", "wheel2": "anticipation", "wheel3": "joy",
         "wheel4": "optimism", "wheel5": "anticipation"}
-    assert sample["pred"]["zzzx"] == {
+    assert labels["zzzx"] == {
         "dropped": "not in the word-form table, nor is any of its WordNet lemmas"}
 
 
@@ -72,7 +73,11 @@ def test_missing_wordnet_is_an_asset_error(monkeypatch, tmp_path: Path) -> None:
         f"path (nltk.download('wordnet')) nor {tmp_path / 'wordnet'} (Debian package "
         "wordnet-base) holds it; install it or set lemmatize_unknown=false"
     )
+    scorer = get_scorer("mer.ov-wheel")
     with pytest.raises(AssetError) as caught:
-        get_scorer("mer.ov-wheel").score(gold=GOLD, pred=PRED, assets=DEMO,
-                                         options={"lemmatize_unknown": True})
+        scorer.score(gold=GOLD, pred=PRED, assets=DEMO, options={"lemmatize_unknown": True})
     assert str(caught.value) == expected
+    with pytest.raises(AssetError) as caught:
+        scorer.validate_assets(DEMO, scorer.validate_options({"lemmatize_unknown": "true"}))
+    assert str(caught.value) == expected
+    scorer.validate_assets(DEMO, scorer.validate_options(None))

@@ -28,8 +28,9 @@ urlpatterns = [
     path(
         "reset/done/",
         auth_views.PasswordResetCompleteView.as_view(template_name="accounts/message.html",
-                                                     extra_context={"title": "Password changed",
-                                                                    "text": "You can now sign in with your new password."}),
+                                                     extra_context={
+                                                         "title": "Password changed",
+                                                         "text": "You can now sign in with your new password."}),
         name="password_reset_complete",
     ),
 ]

@@ -1,6 +1,6 @@
 """The versioned REST API under /api/v1/. Each domain app contributes its own ``api/urls.py``."""
 
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 app_name = "api"
@@ -8,4 +8,9 @@ app_name = "api"
 urlpatterns = [
     path("schema", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]
+
+urlpatterns += [
+    path("", include("arena.submissions.api.urls")),
+    path("", include("arena.leaderboards.api.urls")),
 ]

@@ -12,4 +12,6 @@ urlpatterns = [
     path("", include("arena.core.urls")),
     path("", include("arena.challenges.urls")),
     path("", include("arena.teams.urls")),
+    path("", include("arena.submissions.urls")),
+    path("", include("arena.leaderboards.urls")),
 ]

@@ -1,5 +1,6 @@
 """Licence-gated data of a challenge. Reference labels are never here: they belong to phases."""
 
+from django.conf import settings
 from django.db import models
 
 from arena.core.keys import private_key
@@ -54,3 +55,39 @@ class DatasetFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DownloadChannel(models.TextChoices):
+    WEB = "web", "Web page"
+    API = "api", "API"
+
+
+class DownloadGrant(models.Model):
+    """One signed download URL issued to a person: who, which file, when, from where, until when.
+
+    Names are copied so that the log still reads correctly after a file or team is deleted.
+    """
+
+    challenge = models.ForeignKey("challenges.Challenge", on_delete=models.CASCADE, related_name="+")
+    dataset_file = models.ForeignKey(
+        DatasetFile, null=True, on_delete=models.SET_NULL, related_name="download_grants"
+    )
+    file_name = models.CharField(max_length=200)
+    storage_key = models.CharField(max_length=500)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="download_grants"
+    )
+    team = models.ForeignKey("teams.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    team_name = models.CharField(max_length=100, blank=True, help_text="Empty for organisers.")
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    channel = models.CharField(max_length=8, choices=DownloadChannel.choices)
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        indexes = [models.Index(fields=["challenge", "issued_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} for {self.user} at {self.issued_at:%Y-%m-%d %H:%M}"

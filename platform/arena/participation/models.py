@@ -50,6 +50,12 @@ class LicenceAcceptance(models.Model):
     affiliation = models.CharField(max_length=200)
     accepted_on = models.DateField()
     signed_agreement = models.FileField(upload_to=_agreement_key, max_length=500, blank=True)
+    agreement_size = models.BigIntegerField(default=0)
+    agreement_sha256 = models.CharField(max_length=64, blank=True)
+    agreement_uploaded_at = models.DateTimeField(null=True, blank=True)
+    agreement_uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "arena.participation",
     "arena.datasets",
     "arena.submissions",
+    "arena.leaderboards",
     "arena.demo",
     "arena.api",
 ]

@@ -14,8 +14,10 @@ from django.db.models import F
 
 import scorers
 from arena.challenges.models import Phase, Track
+from arena.leaderboards.services import leaderboard_refresh
 from arena.submissions.models import ScoreSplit, Submission, SubmissionScore, SubmissionStatus
 from arena.submissions.services import lifecycle
+from arena.submissions.services.notify import notify_team_of_result
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,14 @@ def materialised_inputs(submission: Submission):
             for asset in track.assets.all():
                 _copy_to(asset.file, assets / Path(asset.path).name)
         yield golds, pred, assets
+
+
+@transaction.atomic
+def _fail(submission_id: int, *, message: str, detail: str = "") -> None:
+    if lifecycle.submission_mark_failed(
+        submission_id=submission_id, message=message, detail=detail, sources=[SubmissionStatus.SCORING]
+    ):
+        notify_team_of_result(submission_id=submission_id)
 
 
 def submission_score(*, submission_id: int) -> str:
@@ -85,16 +95,11 @@ def submission_score(*, submission_id: int) -> str:
                 golds=golds, pred=pred, options=track.scorer_options, assets=assets
             )
     except scorers.SubmissionFormatError as exc:
-        lifecycle.submission_mark_failed(
-            submission_id=submission_id, message=str(exc), sources=[SubmissionStatus.SCORING]
-        )
+        _fail(submission_id, message=str(exc))
         return SubmissionStatus.FAILED
     except (scorers.OptionError, scorers.AssetError) as exc:
         log.error("scorer misconfigured for track %s: %s", track.pk, exc)
-        lifecycle.submission_mark_failed(
-            submission_id=submission_id, message=MISCONFIGURED_MESSAGE, detail=str(exc),
-            sources=[SubmissionStatus.SCORING],
-        )
+        _fail(submission_id, message=MISCONFIGURED_MESSAGE, detail=str(exc))
         return SubmissionStatus.FAILED
 
     with transaction.atomic():
@@ -112,4 +117,7 @@ def submission_score(*, submission_id: int) -> str:
             # Cancelled (or re-queued) while we scored: keep no scores for this run.
             transaction.set_rollback(True)
             return Submission.objects.values_list("status", flat=True).get(pk=submission_id)
+        # The board changes in the same transaction: a scored submission is on it at once.
+        leaderboard_refresh(phase_id=submission.phase_id)
+        notify_team_of_result(submission_id=submission_id)
     return SubmissionStatus.SCORED

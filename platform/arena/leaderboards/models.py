@@ -1,0 +1,34 @@
+"""Stored leaderboards: ranked once when scores change, read many times without ranking."""
+
+from django.db import models
+
+
+class LeaderboardEntry(models.Model):
+    """One row of a phase's public or private leaderboard."""
+
+    phase = models.ForeignKey("challenges.Phase", on_delete=models.CASCADE, related_name="leaderboard_entries")
+    split = models.CharField(max_length=16)
+    submission = models.ForeignKey("submissions.Submission", on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey("teams.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    is_baseline = models.BooleanField(default=False)
+    #: Competition rank ("1224") among teams; baselines are placed by score but have no rank.
+    rank = models.PositiveIntegerField(null=True, blank=True)
+    #: On the private board, the same team's rank on the public board.
+    public_rank = models.PositiveIntegerField(null=True, blank=True)
+    position = models.PositiveIntegerField()
+    score = models.FloatField()
+    metrics = models.JSONField(default=dict)
+    team_name = models.CharField(max_length=100, blank=True)
+    method_name = models.CharField(max_length=100, blank=True)
+    submitted_at = models.DateTimeField()
+    entries_count = models.PositiveIntegerField(default=0, help_text="Scored submissions of the team.")
+
+    class Meta:
+        ordering = ["phase", "split", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["phase", "split", "submission"], name="one_row_per_submission"),
+        ]
+        indexes = [models.Index(fields=["phase", "split", "position"])]
+
+    def __str__(self) -> str:
+        return f"{self.phase_id}/{self.split} #{self.rank}: {self.team_name or self.method_name}"

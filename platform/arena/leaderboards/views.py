@@ -1,0 +1,47 @@
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+import scorers
+from arena.challenges.models import Phase
+from arena.challenges.selectors import challenges_visible_to
+from arena.core.errors import DomainError
+from arena.leaderboards.exports import leaderboard_csv
+from arena.leaderboards.selectors import leaderboard_for_phase, leaderboard_visible_splits
+
+
+def _phase(request, slug, track_slug, phase_slug) -> Phase:
+    return get_object_or_404(
+        Phase.objects.select_related("track__challenge"),
+        track__challenge__in=challenges_visible_to(request.user),
+        track__challenge__slug=slug, track__slug=track_slug, slug=phase_slug,
+    )
+
+
+def leaderboard_page(request, slug: str, track_slug: str, phase_slug: str):
+    phase = _phase(request, slug, track_slug, phase_slug)
+    split = request.GET.get("split", "public")
+    scorer = scorers.get_scorer(phase.track.scorer_key)
+    context = {"phase": phase, "track": phase.track, "challenge": phase.track.challenge, "split": split,
+               "scorer": scorer, "visible_splits": leaderboard_visible_splits(phase, request.user)}
+    try:
+        entries = list(leaderboard_for_phase(phase=phase, split=split, user=request.user))
+    except DomainError as exc:
+        context["refusal"] = exc.message
+        return render(request, "leaderboards/leaderboard.html", context, status=exc.status)
+    context["entries"] = entries
+    context["metric_names"] = [m for m in scorer.metric_names if m != scorer.primary_metric]
+    return render(request, "leaderboards/leaderboard.html", context)
+
+
+def leaderboard_csv_page(request, slug: str, track_slug: str, phase_slug: str):
+    phase = _phase(request, slug, track_slug, phase_slug)
+    split = request.GET.get("split", "public")
+    try:
+        entries = leaderboard_for_phase(phase=phase, split=split, user=request.user)
+    except DomainError as exc:
+        return HttpResponse(exc.message, status=exc.status, content_type="text/plain; charset=utf-8")
+    scorer = scorers.get_scorer(phase.track.scorer_key)
+    response = HttpResponse(leaderboard_csv(entries, metric_names=list(scorer.metric_names), split=split),
+                            content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{slug}-{track_slug}-{phase_slug}-{split}.csv"'
+    return response

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from arena.submissions.models import Submission
+from arena.submissions.selectors import submission_visible_logs, submission_visible_scores
+
+
+class SubmissionCreateIn(serializers.Serializer):
+    file = serializers.FileField(help_text="The prediction file (CSV; .gz or .zip where the track allows).")
+    method_name = serializers.CharField(max_length=100)
+    method_description = serializers.CharField(required=False, allow_blank=True, default="")
+    paper_url = serializers.URLField(required=False, allow_blank=True, default="")
+    code_url = serializers.URLField(required=False, allow_blank=True, default="")
+
+
+class SelectIn(serializers.Serializer):
+    selected = serializers.BooleanField()
+
+
+class ScoreOut(serializers.Serializer):
+    score = serializers.FloatField()
+    metrics = serializers.DictField(child=serializers.FloatField(allow_null=True))
+
+
+class SubmissionOut(serializers.ModelSerializer):
+    phase = serializers.IntegerField(source="phase_id")
+    team = serializers.CharField(source="team.name", allow_null=True, default=None)
+    scores = serializers.SerializerMethodField()
+    logs = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Submission
+        fields = [
+            "id", "public_id", "phase", "team", "kind", "status", "status_changed_at", "method_name",
+            "method_description", "paper_url", "code_url", "file_name", "file_size", "file_sha256",
+            "created_at", "queued_at", "started_at", "scoring_started_at", "finished_at", "error_message",
+            "is_selected", "is_baseline", "disqualified_reason", "scores", "logs",
+        ]
+        read_only_fields = fields
+
+    def _user(self):
+        request = self.context.get("request")
+        return request.user if request else None
+
+    @extend_schema_field(serializers.DictField(child=ScoreOut(), help_text="By split: public, private."))
+    def get_scores(self, obj) -> dict:
+        visible = submission_visible_scores(obj, self._user())
+        return {split: {"score": s.score, "metrics": s.metrics} for split, s in visible.items()}
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_logs(self, obj) -> str | None:
+        return submission_visible_logs(obj, self._user())

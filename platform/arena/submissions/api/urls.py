@@ -1,0 +1,11 @@
+from django.urls import path
+
+from arena.submissions.api import views
+
+urlpatterns = [
+    path("phases/<int:phase_id>/submissions", views.PhaseSubmissionsView.as_view(), name="phase-submissions"),
+    path("submissions", views.MySubmissionsView.as_view(), name="my-submissions"),
+    path("submissions/<int:submission_id>", views.SubmissionDetailView.as_view(), name="submission-detail"),
+    path("submissions/<int:submission_id>/cancel", views.SubmissionCancelView.as_view(), name="submission-cancel"),
+    path("submissions/<int:submission_id>/select", views.SubmissionSelectView.as_view(), name="submission-select"),
+]

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from arena.challenges.models import Phase
+from arena.challenges.selectors import challenges_visible_to
+from arena.submissions.api.serializers import SelectIn, SubmissionCreateIn, SubmissionOut
+from arena.submissions.selectors import submissions_of_user
+from arena.submissions.services.actions import submission_cancel_own, submission_select
+from arena.submissions.services.create import MethodInfo, submission_create, submission_for_member
+
+
+def _visible_phase(user, phase_id: int) -> Phase:
+    return get_object_or_404(
+        Phase.objects.select_related("track__challenge"),
+        pk=phase_id, track__challenge__in=challenges_visible_to(user),
+    )
+
+
+class PhaseSubmissionsView(APIView):
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+    throttle_scope = "submissions"
+
+    @extend_schema(
+        request={"multipart/form-data": SubmissionCreateIn}, responses={201: SubmissionOut, 200: SubmissionOut},
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+                                     description="Retrying with the same key returns the same submission.")],
+        summary="Submit a prediction file to a phase",
+    )
+    def post(self, request, phase_id: int):
+        phase = _visible_phase(request.user, phase_id)
+        data = SubmissionCreateIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        submission, created = submission_create(
+            user=request.user, phase=phase, file_name=upload.name, stream=upload,
+            method=MethodInfo(
+                name=data.validated_data["method_name"], description=data.validated_data["method_description"],
+                paper_url=data.validated_data["paper_url"], code_url=data.validated_data["code_url"],
+            ),
+            idempotency_key=request.headers.get("Idempotency-Key", ""),
+        )
+        body = SubmissionOut(submission, context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(responses=SubmissionOut(many=True), summary="My team's submissions to a phase")
+    def get(self, request, phase_id: int):
+        phase = _visible_phase(request.user, phase_id)
+        qs = submissions_of_user(user=request.user, phase=phase)[:500]
+        return Response(SubmissionOut(qs, many=True, context={"request": request}).data)
+
+
+class MySubmissionsView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=SubmissionOut(many=True), summary="Every submission of my teams (newest 500)")
+    def get(self, request):
+        qs = submissions_of_user(user=request.user)[:500]
+        return Response(SubmissionOut(qs, many=True, context={"request": request}).data)
+
+
+class SubmissionDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=SubmissionOut, summary="One submission: status, scores, logs")
+    def get(self, request, submission_id: int):
+        submission = submission_for_member(user=request.user, submission_id=submission_id)
+        return Response(SubmissionOut(submission, context={"request": request}).data)
+
+
+class SubmissionCancelView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=SubmissionOut, summary="Cancel a waiting or running submission")
+    def post(self, request, submission_id: int):
+        submission = submission_for_member(user=request.user, submission_id=submission_id)
+        submission_cancel_own(user=request.user, submission=submission)
+        submission.refresh_from_db()
+        return Response(SubmissionOut(submission, context={"request": request}).data)
+
+
+class SubmissionSelectView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=SelectIn, responses=SubmissionOut, summary="Select or unselect a final entry")
+    def post(self, request, submission_id: int):
+        data = SelectIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        submission = submission_for_member(user=request.user, submission_id=submission_id)
+        submission_select(user=request.user, submission=submission, selected=data.validated_data["selected"])
+        submission.refresh_from_db()
+        return Response(SubmissionOut(submission, context={"request": request}).data)

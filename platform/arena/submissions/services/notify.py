@@ -1,0 +1,36 @@
+"""E-mails to a team when its submission is scored or fails."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+
+from arena.submissions.models import Submission, SubmissionStatus
+
+
+def notify_team_of_result(*, submission_id: int) -> None:
+    """Send the result to the team's members once the surrounding transaction commits."""
+    submission = Submission.objects.select_related("phase__track__challenge", "team").get(pk=submission_id)
+    if submission.team_id is None:
+        return
+    emails = list(submission.team.memberships.values_list("user__email", flat=True))
+    if not emails:
+        return
+    track = submission.phase.track
+    challenge = track.challenge
+    link = f"{settings.SITE_URL}/submissions/{submission.pk}/"
+    if submission.status == SubmissionStatus.SCORED:
+        public = submission.scores.filter(split="public").first()
+        subject = f"[{challenge.title}] '{submission.method_name}' scored {public.score:.4f}" if public else \
+            f"[{challenge.title}] '{submission.method_name}' is scored"
+        body = (f"Your submission #{submission.pk} ('{submission.method_name}') to {track.title} / "
+                f"{submission.phase.title} is scored.\n\nDetails: {link}\n")
+    else:
+        subject = f"[{challenge.title}] '{submission.method_name}' could not be scored"
+        body = (f"Your submission #{submission.pk} ('{submission.method_name}') to {track.title} / "
+                f"{submission.phase.title} failed:\n\n{submission.error_message}\n\n"
+                f"It does not count against your limits. Details: {link}\n")
+    transaction.on_commit(
+        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, emails, fail_silently=True)
+    )

@@ -21,12 +21,12 @@ import argparse
 import multiprocessing
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -232,9 +232,9 @@ def main() -> None:
             folder = Path(tmp) / key
             folder.mkdir()
             gold, pred = bench.make(folder)
-            cold, our_score = timed(lambda: ours_cold(bench, gold, pred), args.runs)
-            warm, _ = timed(lambda: ours(bench, gold, pred), args.runs)
-            ref, ref_score = timed(lambda: bench.reference(gold, pred), args.runs)
+            cold, our_score = timed(partial(ours_cold, bench, gold, pred), args.runs)
+            warm, _ = timed(partial(ours, bench, gold, pred), args.runs)
+            ref, ref_score = timed(partial(bench.reference, gold, pred), args.runs)
             our_mb = memory.measure(key, "ours", str(gold), str(pred))
             ref_mb = memory.measure(key, "reference", str(gold), str(pred))
             same = abs(our_score - ref_score) <= 1e-9 * max(1.0, abs(ref_score))

@@ -79,9 +79,7 @@ class Option:
         try:
             converted = self._convert(value)
         except (TypeError, ValueError):
-            raise OptionError(
-                f"option '{self.name}' must be {self.describe()}, got {value!r}"
-            ) from None
+            raise OptionError(f"option '{self.name}' must be {self.describe()}, got {value!r}") from None
         if self.minimum is not None and converted < self.minimum:  # type: ignore[operator]
             raise OptionError(f"option '{self.name}' must be {self.describe()}, got {value!r}")
         return converted
@@ -209,9 +207,7 @@ class TrackScorer(ABC):
         """
 
     @abstractmethod
-    def compute(
-        self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object
-    ) -> ScoreResult:
+    def compute(self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object) -> ScoreResult:
         """Score ``pred`` against ``gold``; row ``i`` of ``pred`` is the prediction for gold row
         ``i``. ``assets`` is what ``load_assets`` returned."""
 
@@ -241,9 +237,7 @@ class TrackScorer(ABC):
         for name, value in (options or {}).items():
             if name not in declared:
                 known = ", ".join(sorted(declared)) or "none"
-                raise OptionError(
-                    f"unknown option '{name}' for track '{self.key}'; known options: {known}"
-                )
+                raise OptionError(f"unknown option '{name}' for track '{self.key}'; known options: {known}")
             result[name] = declared[name].convert(value)
         return result
 
@@ -282,9 +276,7 @@ class TrackScorer(ABC):
         assets: Path | str | None = None,
     ) -> ScoreResult:
         """Score one prediction against one reference file."""
-        return self.score_splits(golds={"all": gold}, pred=pred, options=options, assets=assets)[
-            "all"
-        ]
+        return self.score_splits(golds={"all": gold}, pred=pred, options=options, assets=assets)["all"]
 
     def score_splits(
         self,
@@ -303,11 +295,7 @@ class TrackScorer(ABC):
         union_found = self._check_key_rule(pred_table, list(gold_tables.values()), opts)
         results = {}
         for name, gold_table in gold_tables.items():
-            found = (
-                union_found
-                if len(gold_tables) == 1
-                else locate_keys(pred_table.key_index, gold_table.key_index)
-            )
+            found = union_found if len(gold_tables) == 1 else locate_keys(pred_table.key_index, gold_table.key_index)
             aligned = pred_table.take(found, keys=gold_table.keys)
             result = self.compute(gold_table, aligned, options=opts, assets=loaded)
             resamples = int(opts.get("bootstrap", 0))  # type: ignore[call-overload]
@@ -315,9 +303,7 @@ class TrackScorer(ABC):
                 parts = self.resampling(gold_table, aligned, options=opts, assets=loaded)
                 if parts is not None:
                     seed = int(opts.get("seed", 0))  # type: ignore[call-overload]
-                    result.breakdown["bootstrap"] = bootstrap_interval(
-                        parts, resamples=resamples, seed=seed
-                    )
+                    result.breakdown["bootstrap"] = bootstrap_interval(parts, resamples=resamples, seed=seed)
             results[name] = result
         return results
 
@@ -327,9 +313,7 @@ class TrackScorer(ABC):
         data = read_source(source, file=file)
         if file == "gold":
             # Only options that can change parsing belong in the key; the bootstrap ones cannot.
-            settings = tuple(
-                sorted((k, repr(v)) for k, v in options.items() if k not in ("bootstrap", "seed"))
-            )
+            settings = tuple(sorted((k, repr(v)) for k, v in options.items() if k not in ("bootstrap", "seed")))
             key = (type(self).__qualname__, self.key, settings, content_digest(data))
             return gold_cache.get_or_parse(key, lambda: self._parse_checked(data, file, options))
         return self._parse_checked(data, file, options)
@@ -340,15 +324,12 @@ class TrackScorer(ABC):
         expected = int(options.get("expected_rows", 0))  # type: ignore[call-overload]
         if file == "prediction" and expected and len(table) != expected:
             raise SubmissionFormatError(
-                f"the file holds {len(table)} rows but the track expects {expected}; "
-                "write one row for every candidate",
+                f"the file holds {len(table)} rows but the track expects {expected}; write one row for every candidate",
                 file=file,
             )
         return table
 
-    def _check_key_rule(
-        self, pred: Table, golds: Sequence[Table], options: Mapping[str, object]
-    ) -> np.ndarray:
+    def _check_key_rule(self, pred: Table, golds: Sequence[Table], options: Mapping[str, object]) -> np.ndarray:
         """Check the key rule against the union of the golds' keys; returns, for each union key,
         its prediction row."""
         if len(golds) == 1:
@@ -370,8 +351,7 @@ class TrackScorer(ABC):
             used[found] = True
             extra = int(np.flatnonzero(~used)[0])
             raise SubmissionFormatError(
-                f"{pred.key_text(extra)!r} is not in the test set; "
-                "write rows for the test samples only",
+                f"{pred.key_text(extra)!r} is not in the test set; write rows for the test samples only",
                 file=pred.file,
                 row=int(pred.lines[extra]),
                 column=self.key_column,

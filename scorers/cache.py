@@ -14,8 +14,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
-import numpy as np
-
 from scorers.parsing.table import Table
 
 __all__ = ["TableCache", "content_digest", "gold_cache"]

@@ -47,15 +47,17 @@ def _build_parser() -> argparse.ArgumentParser:
     score.add_argument("--gold", required=True, help="reference file")
     score.add_argument("--pred", required=True, help="prediction file")
     score.add_argument("--assets", help="track assets folder (e.g. an emotion wheel)")
-    score.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
-                       help="track option; repeat for several")
+    score.add_argument(
+        "--option", action="append", default=[], metavar="NAME=VALUE", help="track option; repeat for several"
+    )
     score.add_argument("--json", action="store_true", help="print one JSON object")
 
     validate = commands.add_parser("validate", help="check a prediction file without scoring")
     validate.add_argument("--track", required=True, help="scorer key, e.g. abaw.va")
     validate.add_argument("--pred", required=True, help="prediction file")
-    validate.add_argument("--gold", action="append", default=[],
-                          help="reference file(s) whose keys the prediction must cover")
+    validate.add_argument(
+        "--gold", action="append", default=[], help="reference file(s) whose keys the prediction must cover"
+    )
     validate.add_argument("--assets", help="track assets folder")
     validate.add_argument("--option", action="append", default=[], metavar="NAME=VALUE")
     validate.add_argument("--json", action="store_true", help="print one JSON object")
@@ -141,14 +143,12 @@ def _run_list(args: argparse.Namespace) -> None:
             default = option.default
             if isinstance(default, tuple):
                 default = ",".join(default)
-            print(f"    --option {option.name}=... ({option.describe()}; default {default}): "
-                  f"{option.help}")
+            print(f"    --option {option.name}=... ({option.describe()}; default {default}): {option.help}")
 
 
 def _run_score(args: argparse.Namespace) -> None:
     scorer = _scorer(args.track)
-    result = scorer.score(gold=args.gold, pred=args.pred, options=_options(args.option),
-                          assets=args.assets)
+    result = scorer.score(gold=args.gold, pred=args.pred, options=_options(args.option), assets=args.assets)
     if args.json:
         _print_json(result.to_json())
         return
@@ -158,8 +158,10 @@ def _run_score(args: argparse.Namespace) -> None:
             print(f"{name}: {value!r}")
     interval = result.breakdown.get("bootstrap")
     if isinstance(interval, dict):
-        print(f"95% bootstrap interval: [{interval['low']!r}, {interval['high']!r}] "
-              f"({interval['resamples']} resamples, seed {interval['seed']})")
+        print(
+            f"95% bootstrap interval: [{interval['low']!r}, {interval['high']!r}] "
+            f"({interval['resamples']} resamples, seed {interval['seed']})"
+        )
 
 
 def _run_validate(args: argparse.Namespace) -> None:

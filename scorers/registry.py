@@ -8,7 +8,6 @@ skipped, so a deployment can leave a track family out.
 from __future__ import annotations
 
 import importlib
-from typing import TypeVar
 
 from scorers.base import TrackScorer
 from scorers.errors import OptionError
@@ -24,10 +23,8 @@ TRACK_MODULES: tuple[str, ...] = (
 _SCORERS: dict[str, TrackScorer] = {}
 _loaded = False
 
-T = TypeVar("T", bound=type[TrackScorer])
 
-
-def register(cls: T) -> T:
+def register[T: type[TrackScorer]](cls: T) -> T:
     """Class decorator: instantiate ``cls`` and register it under ``cls.key``.
 
     Raises ``RuntimeError`` when another class already holds that key, or when the class does not
@@ -35,8 +32,17 @@ def register(cls: T) -> T:
     """
     missing = [
         name
-        for name in ("key", "title", "description", "primary_metric", "metric_names",
-                     "key_column", "pred_header", "gold_header", "pred_format")
+        for name in (
+            "key",
+            "title",
+            "description",
+            "primary_metric",
+            "metric_names",
+            "key_column",
+            "pred_header",
+            "gold_header",
+            "pred_format",
+        )
         if not hasattr(cls, name)
     ]
     if missing:

@@ -15,8 +15,8 @@ import numpy as np
 
 __all__ = ["Resampling", "bootstrap_interval", "weighted_sums"]
 
-# Upper bound on resamples x groups held in memory at once (float64: 128 MB).
-_CELLS_PER_BATCH = 1 << 24
+# Upper bound on resamples x groups held in memory at once (32 MB per float64 array).
+_CELLS_PER_BATCH = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -53,13 +53,22 @@ def bootstrap_interval(
     """
     counts = np.asarray(resampling.counts, dtype=np.int64)
     total = int(counts.sum())
+    groups = len(counts)
     rng = np.random.default_rng(seed)
+    per_sample = groups > 0 and total == groups and bool(np.all(counts == 1))
     probabilities = counts / total if total else counts.astype(np.float64)
-    batch = max(1, _CELLS_PER_BATCH // max(len(counts), 1))
+    batch = max(1, _CELLS_PER_BATCH // max(groups, 1))
     scores = []
     for start in range(0, resamples, batch):
         size = min(batch, resamples - start)
-        weights = rng.multinomial(total, probabilities, size=size).astype(np.float64)
+        if per_sample:
+            # One draw of n sample indices per resample, counted in a single bincount.
+            drawn = rng.integers(0, groups, size=(size, groups))
+            drawn += (np.arange(size) * groups)[:, None]
+            weights = np.bincount(drawn.ravel(), minlength=size * groups).reshape(size, groups)
+            weights = weights.astype(np.float64)
+        else:
+            weights = rng.multinomial(total, probabilities, size=size).astype(np.float64)
         if resampling.features is not None:
             weights = weighted_sums(weights, resampling.features)
         scores.append(np.asarray(resampling.statistic(weights), dtype=np.float64))

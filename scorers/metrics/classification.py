@@ -123,9 +123,7 @@ def accuracy_score(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(np.count_nonzero(y_true == np.asarray(y_pred)) / y_true.shape[0])
 
 
-def average_precision_score(
-    y_true: np.ndarray, scores: np.ndarray, thresholds: np.ndarray | None = None
-) -> float:
+def average_precision_score(y_true: np.ndarray, scores: np.ndarray, thresholds: np.ndarray | None = None) -> float:
     """Average precision of class 1 as the A/H organisers compute it.
 
     Precision and recall are taken at every threshold of ``thresholds`` (default

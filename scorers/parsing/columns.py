@@ -151,9 +151,7 @@ class LabelColumn:
             bad = cells[index].strip()
             if not bad:
                 raise CellProblem(index, f"empty value; write one of {allowed}")
-            raise CellProblem(
-                index, f"{_shown(bad)} is not a label of this track; use one of {allowed}"
-            )
+            raise CellProblem(index, f"{_shown(bad)} is not a label of this track; use one of {allowed}")
         return converted
 
 

@@ -15,10 +15,9 @@ import re
 from collections.abc import Sequence
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from scorers.errors import SubmissionFormatError
-from scorers.parsing.columns import CellProblem, Column, TextColumn
+from scorers.parsing.columns import CellProblem, Column
 from scorers.parsing.table import Table
 
 __all__ = ["parse_csv", "prepare_text"]
@@ -55,9 +54,7 @@ def prepare_text(data: bytes, *, file: str) -> bytes:
     if b"\r" in data:
         data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     if _NON_BLANK.search(data) is None:
-        raise SubmissionFormatError(
-            "the file is empty; write the header line and then one row per sample", file=file
-        )
+        raise SubmissionFormatError("the file is empty; write the header line and then one row per sample", file=file)
     if not data.endswith(b"\n"):
         data += b"\n"
     return data
@@ -94,7 +91,7 @@ def parse_csv(
     if empty_keys.size:
         problems.append((int(empty_keys[0]), 0, key, f"empty {key}; every row needs a {key}"))
     converted: dict[str, np.ndarray] = {}
-    for position, (column, column_cells) in enumerate(zip(columns, cells[1:]), start=1):
+    for position, (column, column_cells) in enumerate(zip(columns, cells[1:], strict=True), start=1):
         try:
             converted[column.name] = column.convert(column_cells)
         except CellProblem as problem:
@@ -116,8 +113,7 @@ def _check_header(found: list[str], expected: tuple[str, ...], file: str, line: 
             raise SubmissionFormatError(message, file=file, row=line)
         if cleaned[position] != name:
             message = (
-                f"the header names {cleaned[position]!r} where {name!r} is expected; "
-                f"the first line must be {wanted}"
+                f"the header names {cleaned[position]!r} where {name!r} is expected; the first line must be {wanted}"
             )
             raise SubmissionFormatError(message, file=file, row=line, column=name)
     extra = cleaned[len(expected)]
@@ -187,9 +183,7 @@ def _split_plain(
     return filled + 1, cells
 
 
-def _strip_blanks(
-    body: np.ndarray, starts: np.ndarray, ends: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def _strip_blanks(body: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     while True:
         lead = (starts < ends) & ((body[starts] == _SPACE) | (body[starts] == _TAB))
         if not lead.any():
@@ -256,8 +250,7 @@ def _split_quoted(
             lines.append(reader.line_num)
     except csv.Error as error:
         raise SubmissionFormatError(
-            f"cannot read the quoting ({error}); put the whole cell in double quotes and double "
-            "every quote inside it",
+            f"cannot read the quoting ({error}); put the whole cell in double quotes and double every quote inside it",
             file=file,
             row=reader.line_num,
         ) from None

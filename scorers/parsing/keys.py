@@ -8,10 +8,14 @@ back to sorting the keys directly, so results never depend on the hash.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from scorers.errors import SubmissionFormatError
+
+if TYPE_CHECKING:
+    from scorers.parsing.table import Table
 
 __all__ = ["KeyIndex", "key_hashes", "key_index", "check_unique_keys", "locate_keys"]
 
@@ -84,15 +88,14 @@ def first_duplicate(index: KeyIndex) -> tuple[int, int] | None:
     return None
 
 
-def check_unique_keys(table, *, column: str) -> None:
+def check_unique_keys(table: Table, *, column: str) -> None:
     """Raise ``SubmissionFormatError`` at the second occurrence of a repeated key of ``table``."""
     duplicate = first_duplicate(table.key_index)
     if duplicate is None:
         return
     first, second = duplicate
     raise SubmissionFormatError(
-        f"{table.key_text(second)!r} appears twice (also on line {int(table.lines[first])}); "
-        "keep one row per key",
+        f"{table.key_text(second)!r} appears twice (also on line {int(table.lines[first])}); keep one row per key",
         file=table.file,
         row=int(table.lines[second]),
         column=column,
@@ -114,9 +117,7 @@ def locate_keys(
     wanted = _as_index(needles)
     if hay.keys.shape == wanted.keys.shape and np.array_equal(hay.keys, wanted.keys):
         return np.arange(wanted.keys.shape[0])
-    if len(hay.keys) == len(wanted.keys) and np.array_equal(
-        hay.sorted_hashes, wanted.sorted_hashes
-    ):
+    if len(hay.keys) == len(wanted.keys) and np.array_equal(hay.sorted_hashes, wanted.sorted_hashes):
         # The same key set in another order: pair the two hash orders directly.
         found = np.empty(len(wanted.keys), dtype=np.int64)
         found[wanted.order] = hay.order

@@ -19,14 +19,12 @@ def classification_breakdown(confusion: np.ndarray, labels: Sequence[str]) -> di
     return {
         "labels": list(labels),
         "confusion_matrix": np.asarray(confusion).astype(np.int64).tolist(),
-        "per_class_f1": {label: float(value) for label, value in zip(labels, f1)},
-        "support": {label: int(value) for label, value in zip(labels, confusion.sum(axis=1))},
+        "per_class_f1": {label: float(value) for label, value in zip(labels, f1, strict=True)},
+        "support": {label: int(value) for label, value in zip(labels, confusion.sum(axis=1), strict=True)},
     }
 
 
-def confusion_resampling(
-    confusion: np.ndarray, statistic: Callable[[np.ndarray], np.ndarray]
-) -> Resampling:
+def confusion_resampling(confusion: np.ndarray, statistic: Callable[[np.ndarray], np.ndarray]) -> Resampling:
     """Bootstrap over the cells of a ``(K, K)`` confusion matrix; ``statistic`` maps a batch of
     ``(b, K, K)`` resampled matrices to ``b`` scores."""
     k = confusion.shape[0]

@@ -60,9 +60,7 @@ class MerDiscrete(TrackScorer):
             columns=[LabelColumn("discrete", _labels(options))],
         )
 
-    def compute(
-        self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object
-    ) -> ScoreResult:
+    def compute(self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object) -> ScoreResult:
         labels = _labels(options)
         confusion = confusion_matrix(gold["discrete"], pred["discrete"], len(labels))
         waf = float(weighted_f1_from_confusion(confusion))
@@ -73,9 +71,7 @@ class MerDiscrete(TrackScorer):
             breakdown=classification_breakdown(confusion, labels),
         )
 
-    def resampling(
-        self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object
-    ) -> Resampling:
+    def resampling(self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object) -> Resampling:
         labels = _labels(options)
         confusion = confusion_matrix(gold["discrete"], pred["discrete"], len(labels))
         return confusion_resampling(confusion, weighted_f1_from_confusion)
@@ -115,9 +111,7 @@ class MerMulti(TrackScorer):
             ],
         )
 
-    def compute(
-        self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object
-    ) -> ScoreResult:
+    def compute(self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object) -> ScoreResult:
         labels = _labels(options)
         confusion = confusion_matrix(gold["discrete"], pred["discrete"], len(labels))
         waf = float(weighted_f1_from_confusion(confusion))
@@ -134,9 +128,7 @@ class MerMulti(TrackScorer):
             breakdown=classification_breakdown(confusion, labels),
         )
 
-    def resampling(
-        self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object
-    ) -> Resampling:
+    def resampling(self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object) -> Resampling:
         k = len(_labels(options))
         weight = float(options["mse_weight"])  # type: ignore[arg-type]
         cells = gold["discrete"] * k + pred["discrete"]
@@ -195,9 +187,7 @@ class MerPrefer(TrackScorer):
         guessed = pred["preference"][kept]
         return gold["preference"][kept], np.where(guessed == 2, 0, guessed)
 
-    def compute(
-        self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object
-    ) -> ScoreResult:
+    def compute(self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object) -> ScoreResult:
         truth, guess = self._scored(gold, pred)
         confusion = confusion_matrix(truth, guess, 2)
         f1 = float(weighted_f1_from_confusion(confusion))
@@ -209,8 +199,6 @@ class MerPrefer(TrackScorer):
             breakdown=breakdown,
         )
 
-    def resampling(
-        self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object
-    ) -> Resampling:
+    def resampling(self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object) -> Resampling:
         truth, guess = self._scored(gold, pred)
         return confusion_resampling(confusion_matrix(truth, guess, 2), weighted_f1_from_confusion)

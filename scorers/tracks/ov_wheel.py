@@ -54,8 +54,9 @@ class OpenVocabularyWheelScorer(TrackScorer):
         "base word, then to a synonym found on an emotion wheel, then to that word's category on "
         "the wheel (inner ring by default); words the wheel vocabulary does not know are left out. "
         "On each of five wheels, precision is the share of your categories that are also in the "
-        "reference and recall the share of reference categories you found, averaged over clips; "
-        "the score is the mean over the wheels of F = 2PR/(P+R)."
+        "reference and recall the share of reference categories you found, averaged over the "
+        "clips whose reference words reach that wheel; the score is the mean over the wheels of "
+        "F = 2PR/(P+R)."
     )
     greater_is_better = True
     primary_metric = "fscore"

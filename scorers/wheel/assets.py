@@ -17,6 +17,7 @@ from pathlib import Path
 
 from scorers.errors import AssetError
 from scorers.wheel.cells import split_list_cell
+from scorers.wheel.mapping import LabelMap, build_label_map
 from scorers.wheel.sheets import Sheet, read_sheet
 
 __all__ = [
@@ -97,7 +98,7 @@ class WheelSet:
     word_forms: dict[str, tuple[str, ...]]
     synonyms: dict[str, frozenset[str]]
     wheels: tuple[Wheel, ...]
-    _label_maps: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+    _label_maps: dict[str, LabelMap] = field(default_factory=dict, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
@@ -112,10 +113,8 @@ class WheelSet:
             found.update(self.synonyms.get(base, ()))
         return tuple(sorted(found))
 
-    def label_map(self, level: str):  # -> scorers.wheel.mapping.LabelMap
+    def label_map(self, level: str) -> LabelMap:
         """The label -> category table at ``level``, built once per wheel set and level."""
-        from scorers.wheel.mapping import build_label_map
-
         with self._lock:
             built = self._label_maps.get(level)
             if built is None:

@@ -10,10 +10,12 @@ scoring a submission is a dictionary lookup per label and integer set operations
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from scorers.wheel.assets import WheelSet
+if TYPE_CHECKING:
+    from scorers.wheel.assets import WheelSet
 
 __all__ = ["LabelMap", "build_label_map", "NOT_IN_TABLE", "NO_CANDIDATES"]
 

@@ -54,7 +54,7 @@ class LabelLists:
     def from_cells(cls, values: Sequence[object]) -> LabelLists:
         """From parsed file entries: label-list cell texts (read as ``parse_label_cell`` reads
         one), or tuples of labels (lower-cased and stripped)."""
-        if not all(type(v) is str for v in values):
+        if not values or not all(type(v) is str for v in values):
             return cls.from_tuples([
                 tuple(x.lower().strip() for x in v) if isinstance(v, tuple)
                 else parse_label_cell(v)  # type: ignore[arg-type]

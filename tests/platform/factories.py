@@ -127,3 +127,14 @@ class SubmissionFactory(factory.django.DjangoModelFactory):
         lambda: ContentFile(b"name,discrete\ns1,happy\ns2,happy\ns3,angry\ns4,neutral\ns5,sad\n",
                             name="predictions.csv")
     )
+
+
+def ready_team(*, challenge, members, name: str = "Ready team") -> Team:
+    """An approved team that accepted the challenge's current licence (created if missing)."""
+    from arena.participation.models import LicenceAcceptance
+
+    licence = challenge.licences.order_by("-version").first() or LicenceFactory(challenge=challenge)
+    team = TeamFactory(challenge=challenge, name=name, members=members)
+    LicenceAcceptance.objects.create(team=team, licence=licence, accepted_by=members[0], full_name="A Person",
+                                     affiliation="Lab", accepted_on=timezone.now().date())
+    return team

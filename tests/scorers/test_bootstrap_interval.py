@@ -16,7 +16,7 @@ AUS = "AU1,AU2,AU4,AU6,AU7,AU10,AU12,AU15,AU23,AU24,AU25,AU26"
 
 
 def _rows(values) -> list[str]:
-    return [f"{key}," + ",".join(str(v) for v in row) for key, row in zip(FRAMES, values)]
+    return [f"{key}," + ",".join(str(v) for v in row) for key, row in zip(FRAMES, values, strict=True)]
 
 
 def _classes(k: int, missing: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -40,15 +40,21 @@ def _case(key: str) -> tuple[bytes, bytes]:
         g, p = _classes(6, False)
         gv, pv = np.round(RNG.normal(0, 2, N), 3), np.round(RNG.normal(0, 2, N), 3)
         if key == "mer.discrete":
-            return (csv_bytes("name,discrete", *_rows([[labels[i]] for i in g])),
-                    csv_bytes("name,discrete", *_rows([[labels[i]] for i in p])))
-        return (csv_bytes("name,discrete,valence", *_rows([[labels[i], v] for i, v in zip(g, gv)])),
-                csv_bytes("name,discrete,valence", *_rows([[labels[i], v] for i, v in zip(p, pv)])))
+            return (
+                csv_bytes("name,discrete", *_rows([[labels[i]] for i in g])),
+                csv_bytes("name,discrete", *_rows([[labels[i]] for i in p])),
+            )
+        return (
+            csv_bytes("name,discrete,valence", *_rows([[labels[i], v] for i, v in zip(g, gv, strict=True)])),
+            csv_bytes("name,discrete,valence", *_rows([[labels[i], v] for i, v in zip(p, pv, strict=True)])),
+        )
     if key == "mer.prefer":
         g, p = _classes(3, False)
         names = ["a1", "a2", "same"]
-        return (csv_bytes("name,preference", *_rows([[names[i]] for i in g])),
-                csv_bytes("name,preference", *_rows([[names[i]] for i in p])))
+        return (
+            csv_bytes("name,preference", *_rows([[names[i]] for i in g])),
+            csv_bytes("name,preference", *_rows([[names[i]] for i in p])),
+        )
     if key == "abaw.va":
         g, p = _va()
         header = "image_location,valence,arousal"
@@ -69,8 +75,10 @@ def _case(key: str) -> tuple[bytes, bytes]:
         ga = RNG.integers(0, 2, (N, 12))
         pa = np.where(RNG.random((N, 12)) < 0.7, ga, 1 - ga)
         header = "image,valence,arousal,expression,aus"
-        return (csv_bytes(header, *_rows(np.column_stack([gv, ge, ga]).tolist())),
-                csv_bytes(header, *_rows(np.column_stack([pv, pe, pa]).tolist())))
+        return (
+            csv_bytes(header, *_rows(np.column_stack([gv, ge, ga]).tolist())),
+            csv_bytes(header, *_rows(np.column_stack([pv, pe, pa]).tolist())),
+        )
     if key == "abaw.emi":
         g = np.round(RNG.random((N, 6)), 3)
         p = np.round(np.clip(g + RNG.normal(0, 0.3, g.shape), 0, 1), 3)
@@ -78,15 +86,27 @@ def _case(key: str) -> tuple[bytes, bytes]:
         return csv_bytes(header, *_rows(g)), csv_bytes(header, *_rows(p))
     if key == "abaw.ce":
         g, p = _classes(7, False)
-        header = ("image_location,Fearfully_Surprised,Happily_Surprised,Sadly_Surprised,"
-                  "Disgustedly_Surprised,Angrily_Surprised,Sadly_Fearful,Sadly_Angry")
+        header = (
+            "image_location,Fearfully_Surprised,Happily_Surprised,Sadly_Surprised,"
+            "Disgustedly_Surprised,Angrily_Surprised,Sadly_Fearful,Sadly_Angry"
+        )
         return csv_bytes(header, *_rows(g[:, None])), csv_bytes(header, *_rows(p[:, None]))
     g, p = _classes(2, False)
     return ("\n".join(_rows(g[:, None])).encode(), "\n".join(_rows(p[:, None])).encode())
 
 
-TRACKS = ["mer.discrete", "mer.multi", "mer.prefer", "abaw.va", "abaw.expr", "abaw.au",
-          "abaw.mtl", "abaw.ce", "abaw.emi", "abaw.ah"]
+TRACKS = [
+    "mer.discrete",
+    "mer.multi",
+    "mer.prefer",
+    "abaw.va",
+    "abaw.expr",
+    "abaw.au",
+    "abaw.mtl",
+    "abaw.ce",
+    "abaw.emi",
+    "abaw.ah",
+]
 
 
 @pytest.mark.parametrize("key", TRACKS)

@@ -43,7 +43,7 @@ def test_bom_crlf_blank_lines_blanks_and_missing_final_newline_are_accepted():
 
 
 def test_quoted_cells_are_unquoted_and_text_is_kept_as_written():
-    data = csv_bytes('name,labels', '"a","[\'happy\', \'sad\']"', 'b," x, ""y"" "', "c,")
+    data = csv_bytes("name,labels", "\"a\",\"['happy', 'sad']\"", 'b," x, ""y"" "', "c,")
     table = parse(data, header=("name", "labels"), columns=[TextColumn("labels")])
     assert table.keys.tolist() == [b"a", b"b", b"c"]
     assert table["labels"].tolist() == ["['happy', 'sad']", ' x, "y" ', ""]
@@ -56,8 +56,8 @@ def test_quoted_and_plain_paths_agree_on_random_files():
         n = int(rng.integers(1, 40))
         keys = [f"k{i}_" + "x" * int(rng.integers(0, 25)) for i in range(n)]
         values = [repr(round(float(v), int(rng.integers(0, 9)))) for v in rng.uniform(-1, 1, n)]
-        plain = csv_bytes("name,valence", *(f"{k},{v}" for k, v in zip(keys, values)))
-        quoted = csv_bytes("name,valence", *(f'"{k}",{v}' for k, v in zip(keys, values)))
+        plain = csv_bytes("name,valence", *(f"{k},{v}" for k, v in zip(keys, values, strict=True)))
+        quoted = csv_bytes("name,valence", *(f'"{k}",{v}' for k, v in zip(keys, values, strict=True)))
         columns = [NumberColumn("valence")]
         a = parse(plain, header=("name", "valence"), columns=columns)
         b = parse(quoted, header=("name", "valence"), columns=columns)
@@ -66,78 +66,108 @@ def test_quoted_and_plain_paths_agree_on_random_files():
 
 
 def test_headerless_files_and_long_last_cells():
-    table = parse_csv(b"Videos/1/a.mp4,1\nVideos/22222222/bbbbbbbbbbbbbbbbbbbb.mp4,0",
-                      file="gold", header=None, key="path",
-                      columns=[NumberColumn("label", 0, 1, integer=True)])
+    table = parse_csv(
+        b"Videos/1/a.mp4,1\nVideos/22222222/bbbbbbbbbbbbbbbbbbbb.mp4,0",
+        file="gold",
+        header=None,
+        key="path",
+        columns=[NumberColumn("label", 0, 1, integer=True)],
+    )
     assert table.keys.tolist() == [b"Videos/1/a.mp4", b"Videos/22222222/bbbbbbbbbbbbbbbbbbbb.mp4"]
     assert table["label"].tolist() == [1.0, 0.0]
 
 
 def test_sentinel_values_are_accepted_only_where_declared():
     column = [NumberColumn("valence", -1.0, 1.0, missing=-5.0)]
-    table = parse(csv_bytes("name,valence", "a,-5", "b,-5.0", "c,0.5"), header=("name", "valence"),
-                  columns=column)
+    table = parse(csv_bytes("name,valence", "a,-5", "b,-5.0", "c,0.5"), header=("name", "valence"), columns=column)
     assert table["valence"].tolist() == [-5.0, -5.0, 0.5]
 
 
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"", "prediction file: the file is empty; write the header line and then one row per "
-              "sample"),
-        (b" \r\n\n", "prediction file: the file is empty; write the header line and then one row "
-                     "per sample"),
-        (b"name,valence,emotion\na,0.5,happy\nb,\xff\xfe,sad\n",
-         "prediction file, line 3: the file is not UTF-8 text (byte 0xff cannot be decoded); "
-         "save the file as UTF-8"),
-        (b"name,valence,emotion\na,0.5,happy\x00\n",
-         "prediction file, line 2: the file contains a NUL byte; save the file as UTF-8 text "
-         "(not UTF-16)"),
-        (csv_bytes("name,valence,emotion"),
-         "prediction file: the file holds no rows; write one row per sample below the header"),
-        (csv_bytes("name,arousal,emotion", "a,0.5,happy"),
-         "prediction file, line 1, column 'valence': the header names 'arousal' where 'valence' "
-         "is expected; the first line must be name,valence,emotion"),
-        (csv_bytes("name,valence", "a,0.5"),
-         "prediction file, line 1: the header lacks 'emotion'; the first line must be "
-         "name,valence,emotion"),
-        (csv_bytes("name,valence,emotion,extra", "a,0.5,happy"),
-         "prediction file, line 1: the header has an extra column 'extra'; the first line must "
-         "be name,valence,emotion"),
-        (csv_bytes("name,valence,emotion", "a,0.5,happy", "b,0.5"),
-         "prediction file, line 3: the row has 2 columns, expected 3 (name,valence,emotion); "
-         "write one value per column, separated by commas"),
-        (csv_bytes("name,valence,emotion", "a,0.5,happy,1"),
-         "prediction file, line 2: the row has 4 columns, expected 3 (name,valence,emotion); "
-         "write one value per column, separated by commas"),
-        (csv_bytes("name,valence,emotion", "a,0.5,happy", ",0.5,sad"),
-         "prediction file, line 3, column 'name': empty name; every row needs a name"),
-        (csv_bytes("name,valence,emotion", "a,abc,happy"),
-         "prediction file, line 2, column 'valence': 'abc' is not a number; write a number in "
-         "[-1, 1], like 0.25"),
-        (csv_bytes("name,valence,emotion", "a,,happy"),
-         "prediction file, line 2, column 'valence': empty value; write a number in [-1, 1], "
-         "like 0.25"),
-        (csv_bytes("name,valence,emotion", "a,0.1,happy", "b,NaN,happy"),
-         "prediction file, line 3, column 'valence': 'NaN' is not a finite number; write a "
-         "number in [-1, 1], like 0.25"),
-        (csv_bytes("name,valence,emotion", "a,-inf,happy"),
-         "prediction file, line 2, column 'valence': '-inf' is not a finite number; write a "
-         "number in [-1, 1], like 0.25"),
-        (csv_bytes("name,valence,emotion", "a,1.5,happy"),
-         "prediction file, line 2, column 'valence': '1.5' is outside [-1, 1]; write a number "
-         "in [-1, 1], like 0.25"),
-        (csv_bytes("name,valence,emotion", "a,0.5,joyful"),
-         "prediction file, line 2, column 'emotion': 'joyful' is not a label of this track; use "
-         "one of happy, sad"),
-        (csv_bytes("name,valence,emotion", "a,0.5,"),
-         "prediction file, line 2, column 'emotion': empty value; write one of happy, sad"),
-        (csv_bytes("name,valence,emotion", 'a,0.5,"happy', "b,0.5,sad"),
-         "prediction file, line 3: cannot read the quoting (unexpected end of data); put the "
-         "whole cell in double quotes and double every quote inside it"),
-        (csv_bytes("name,valence,emotion", '"a",0.5', "b,0.5,sad"),
-         "prediction file, line 2: the row has 2 columns, expected 3 (name,valence,emotion); "
-         "write one value per column, separated by commas"),
+        (b"", "prediction file: the file is empty; write the header line and then one row per sample"),
+        (b" \r\n\n", "prediction file: the file is empty; write the header line and then one row per sample"),
+        (
+            b"name,valence,emotion\na,0.5,happy\nb,\xff\xfe,sad\n",
+            "prediction file, line 3: the file is not UTF-8 text (byte 0xff cannot be decoded); save the file as UTF-8",
+        ),
+        (
+            b"name,valence,emotion\na,0.5,happy\x00\n",
+            "prediction file, line 2: the file contains a NUL byte; save the file as UTF-8 text (not UTF-16)",
+        ),
+        (
+            csv_bytes("name,valence,emotion"),
+            "prediction file: the file holds no rows; write one row per sample below the header",
+        ),
+        (
+            csv_bytes("name,arousal,emotion", "a,0.5,happy"),
+            "prediction file, line 1, column 'valence': the header names 'arousal' where 'valence' "
+            "is expected; the first line must be name,valence,emotion",
+        ),
+        (
+            csv_bytes("name,valence", "a,0.5"),
+            "prediction file, line 1: the header lacks 'emotion'; the first line must be name,valence,emotion",
+        ),
+        (
+            csv_bytes("name,valence,emotion,extra", "a,0.5,happy"),
+            "prediction file, line 1: the header has an extra column 'extra'; the first line must "
+            "be name,valence,emotion",
+        ),
+        (
+            csv_bytes("name,valence,emotion", "a,0.5,happy", "b,0.5"),
+            "prediction file, line 3: the row has 2 columns, expected 3 (name,valence,emotion); "
+            "write one value per column, separated by commas",
+        ),
+        (
+            csv_bytes("name,valence,emotion", "a,0.5,happy,1"),
+            "prediction file, line 2: the row has 4 columns, expected 3 (name,valence,emotion); "
+            "write one value per column, separated by commas",
+        ),
+        (
+            csv_bytes("name,valence,emotion", "a,0.5,happy", ",0.5,sad"),
+            "prediction file, line 3, column 'name': empty name; every row needs a name",
+        ),
+        (
+            csv_bytes("name,valence,emotion", "a,abc,happy"),
+            "prediction file, line 2, column 'valence': 'abc' is not a number; write a number in [-1, 1], like 0.25",
+        ),
+        (
+            csv_bytes("name,valence,emotion", "a,,happy"),
+            "prediction file, line 2, column 'valence': empty value; write a number in [-1, 1], like 0.25",
+        ),
+        (
+            csv_bytes("name,valence,emotion", "a,0.1,happy", "b,NaN,happy"),
+            "prediction file, line 3, column 'valence': 'NaN' is not a finite number; write a "
+            "number in [-1, 1], like 0.25",
+        ),
+        (
+            csv_bytes("name,valence,emotion", "a,-inf,happy"),
+            "prediction file, line 2, column 'valence': '-inf' is not a finite number; write a "
+            "number in [-1, 1], like 0.25",
+        ),
+        (
+            csv_bytes("name,valence,emotion", "a,1.5,happy"),
+            "prediction file, line 2, column 'valence': '1.5' is outside [-1, 1]; write a number in [-1, 1], like 0.25",
+        ),
+        (
+            csv_bytes("name,valence,emotion", "a,0.5,joyful"),
+            "prediction file, line 2, column 'emotion': 'joyful' is not a label of this track; use one of happy, sad",
+        ),
+        (
+            csv_bytes("name,valence,emotion", "a,0.5,"),
+            "prediction file, line 2, column 'emotion': empty value; write one of happy, sad",
+        ),
+        (
+            csv_bytes("name,valence,emotion", 'a,0.5,"happy', "b,0.5,sad"),
+            "prediction file, line 3: cannot read the quoting (unexpected end of data); put the "
+            "whole cell in double quotes and double every quote inside it",
+        ),
+        (
+            csv_bytes("name,valence,emotion", '"a",0.5', "b,0.5,sad"),
+            "prediction file, line 2: the row has 2 columns, expected 3 (name,valence,emotion); "
+            "write one value per column, separated by commas",
+        ),
     ],
 )
 def test_bad_files_raise_one_exact_message(data: bytes, message: str):
@@ -147,8 +177,7 @@ def test_bad_files_raise_one_exact_message(data: bytes, message: str):
 def test_the_earliest_bad_cell_is_reported_across_columns():
     data = csv_bytes("name,valence,emotion", "a,0.5,happy", "b,0.5,angry", "c,9,happy")
     assert error_of(data) == (
-        "prediction file, line 3, column 'emotion': 'angry' is not a label of this track; use "
-        "one of happy, sad"
+        "prediction file, line 3, column 'emotion': 'angry' is not a label of this track; use one of happy, sad"
     )
 
 
@@ -162,27 +191,22 @@ def test_error_attributes_name_file_row_and_column():
 
 def test_whole_number_columns_reject_fractions_and_accept_written_floats():
     column = [NumberColumn("cls", 0, 7, integer=True, example="2")]
-    table = parse(csv_bytes("name,cls", "a,3", "b,3.0", "c, 7 "), header=("name", "cls"),
-                  columns=column)
+    table = parse(csv_bytes("name,cls", "a,3", "b,3.0", "c, 7 "), header=("name", "cls"), columns=column)
     assert table["cls"].tolist() == [3.0, 3.0, 7.0]
     assert error_of(csv_bytes("name,cls", "a,2.5"), header=("name", "cls"), columns=column) == (
-        "prediction file, line 2, column 'cls': '2.5' is not a whole number; write a whole "
-        "number in [0, 7], like 2"
+        "prediction file, line 2, column 'cls': '2.5' is not a whole number; write a whole number in [0, 7], like 2"
     )
     assert error_of(csv_bytes("name,cls", "a,8"), header=("name", "cls"), columns=column) == (
-        "prediction file, line 2, column 'cls': '8' is outside [0, 7]; write a whole number in "
-        "[0, 7], like 2"
+        "prediction file, line 2, column 'cls': '8' is outside [0, 7]; write a whole number in [0, 7], like 2"
     )
 
 
 def test_duplicate_keys_report_the_second_occurrence_and_the_first():
-    table = parse(csv_bytes("name,valence,emotion", "a,0,happy", "b,0,happy", "c,0,sad",
-                            "b,0,sad", "a,0,sad"))
+    table = parse(csv_bytes("name,valence,emotion", "a,0,happy", "b,0,happy", "c,0,sad", "b,0,sad", "a,0,sad"))
     with pytest.raises(SubmissionFormatError) as caught:
         check_unique_keys(table, column="name")
     assert str(caught.value) == (
-        "prediction file, line 5, column 'name': 'b' appears twice (also on line 3); keep one "
-        "row per key"
+        "prediction file, line 5, column 'name': 'b' appears twice (also on line 3); keep one row per key"
     )
 
 

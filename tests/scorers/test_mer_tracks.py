@@ -8,8 +8,7 @@ from scorers import OptionError, SubmissionFormatError, get_scorer
 from tests.scorers.helpers import csv_bytes
 
 DISCRETE_GOLD = csv_bytes("name,discrete", "s1,happy", "s2,happy", "s3,sad", "s4,neutral")
-DISCRETE_PRED = csv_bytes("name,discrete", "s5,angry", "s4,neutral", "s3,sad", "s2,sad",
-                          "s1,happy")
+DISCRETE_PRED = csv_bytes("name,discrete", "s5,angry", "s4,neutral", "s3,sad", "s2,sad", "s1,happy")
 
 
 def test_discrete_weighted_f1_by_hand():
@@ -22,8 +21,7 @@ def test_discrete_weighted_f1_by_hand():
     assert breakdown["labels"] == ["neutral", "angry", "happy", "sad", "worried", "surprise"]
     assert breakdown["confusion_matrix"][2] == [0, 0, 1, 1, 0, 0]  # happy -> happy, sad
     assert breakdown["per_class_f1"]["neutral"] == 1.0
-    assert breakdown["support"] == {"neutral": 1, "angry": 0, "happy": 2, "sad": 1,
-                                    "worried": 0, "surprise": 0}
+    assert breakdown["support"] == {"neutral": 1, "angry": 0, "happy": 2, "sad": 1, "worried": 0, "surprise": 0}
 
 
 def test_discrete_requires_every_gold_name():
@@ -42,8 +40,7 @@ def test_discrete_expected_rows_and_label_set_options():
     with pytest.raises(SubmissionFormatError) as caught:
         scorer.validate(DISCRETE_PRED, options={"expected_rows": 20000})
     assert str(caught.value) == (
-        "prediction file: the file holds 5 rows but the track expects 20000; write one row for "
-        "every candidate"
+        "prediction file: the file holds 5 rows but the track expects 20000; write one row for every candidate"
     )
     gold = csv_bytes("name,discrete", "a,joy", "b,calm")
     pred = csv_bytes("name,discrete", "a,joy", "b,joy")
@@ -52,9 +49,7 @@ def test_discrete_expected_rows_and_label_set_options():
     assert result.score == pytest.approx(1 / 3, abs=1e-15)
     with pytest.raises(OptionError) as option_error:
         scorer.validate_options({"labels": "joy,,calm"})
-    assert str(option_error.value) == (
-        "option 'labels' must be a comma-separated list, got 'joy,,calm'"
-    )
+    assert str(option_error.value) == ("option 'labels' must be a comma-separated list, got 'joy,,calm'")
 
 
 def test_multi_combines_weighted_f1_and_valence_mse():
@@ -77,8 +72,7 @@ def test_multi_rejects_names_outside_the_test_set():
     with pytest.raises(SubmissionFormatError) as caught:
         get_scorer("mer.multi").score(gold=gold, pred=pred)
     assert str(caught.value) == (
-        "prediction file, line 3, column 'name': 'zz' is not in the test set; write rows for "
-        "the test samples only"
+        "prediction file, line 3, column 'name': 'zz' is not in the test set; write rows for the test samples only"
     )
 
 

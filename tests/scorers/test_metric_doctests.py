@@ -10,9 +10,7 @@ import pytest
 
 import scorers.metrics
 
-MODULES = sorted(
-    info.name for info in pkgutil.iter_modules(scorers.metrics.__path__, "scorers.metrics.")
-)
+MODULES = sorted(info.name for info in pkgutil.iter_modules(scorers.metrics.__path__, "scorers.metrics."))
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -70,12 +70,8 @@ def test_binary_f1_accuracy_and_mse_match_scikit_learn(rng):
     n = int(rng.integers(1, 3000))
     truth = rng.integers(0, 2, n)
     guess = rng.integers(0, 2, n)
-    assert binary_f1_score(truth, guess) == pytest.approx(
-        skm.f1_score(truth, guess, zero_division=0), abs=TOLERANCE
-    )
-    assert accuracy_score(truth, guess) == pytest.approx(
-        skm.accuracy_score(truth, guess), abs=TOLERANCE
-    )
+    assert binary_f1_score(truth, guess) == pytest.approx(skm.f1_score(truth, guess, zero_division=0), abs=TOLERANCE)
+    assert accuracy_score(truth, guess) == pytest.approx(skm.accuracy_score(truth, guess), abs=TOLERANCE)
     x, y = rng.normal(size=n), rng.normal(size=n)
     assert mean_squared_error(x, y) == pytest.approx(skm.mean_squared_error(x, y), abs=TOLERANCE)
 
@@ -139,16 +135,18 @@ def test_confusion_matrix_counts_and_weights():
 def test_batched_confusion_metrics_equal_the_single_ones(rng):
     truth = rng.integers(0, 4, (5, 300))
     guess = rng.integers(0, 4, (5, 300))
-    stack = np.stack([confusion_matrix(t, g, 4) for t, g in zip(truth, guess)])
+    stack = np.stack([confusion_matrix(t, g, 4) for t, g in zip(truth, guess, strict=True)])
     np.testing.assert_allclose(
         weighted_f1_from_confusion(stack),
-        [weighted_f1_score(t, g, 4) for t, g in zip(truth, guess)],
-        rtol=0, atol=TOLERANCE,
+        [weighted_f1_score(t, g, 4) for t, g in zip(truth, guess, strict=True)],
+        rtol=0,
+        atol=TOLERANCE,
     )
     np.testing.assert_allclose(
         macro_f1_from_confusion(stack),
-        [macro_f1_score(t, g, 4) for t, g in zip(truth, guess)],
-        rtol=0, atol=TOLERANCE,
+        [macro_f1_score(t, g, 4) for t, g in zip(truth, guess, strict=True)],
+        rtol=0,
+        atol=TOLERANCE,
     )
     assert per_class_f1(stack).shape == (5, 4)
 

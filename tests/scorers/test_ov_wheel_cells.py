@@ -56,6 +56,11 @@ def test_all_cells_at_once_equal_cell_by_cell(extra: list[str]) -> None:
     assert lists.entry.tolist() == [i for i, c in enumerate(cells) for _ in parse_label_cell(c)]
 
 
+def test_no_entries() -> None:
+    lists = LabelLists.from_cells([])
+    assert (len(lists), lists.labels, lists.entry.tolist()) == (0, [], [])
+
+
 def test_entries_given_as_label_tuples() -> None:
     lists = LabelLists.from_cells([("Happy ", " SAD"), "joy", ()])
     assert [lists.of(i) for i in range(3)] == [["happy", "sad"], ["joy"], []]

@@ -9,8 +9,8 @@ from scorers import (
     AssetError,
     Option,
     OptionError,
-    ScoreResult,
     ScorerError,
+    ScoreResult,
     SubmissionFormatError,
     all_scorers,
     get_scorer,
@@ -19,8 +19,18 @@ from scorers import (
 from scorers.registry import register
 from tests.scorers.helpers import csv_bytes
 
-OWN_KEYS = {"mer.discrete", "mer.multi", "mer.prefer", "abaw.va", "abaw.expr", "abaw.au",
-            "abaw.mtl", "abaw.ce", "abaw.emi", "abaw.ah"}
+OWN_KEYS = {
+    "mer.discrete",
+    "mer.multi",
+    "mer.prefer",
+    "abaw.va",
+    "abaw.expr",
+    "abaw.au",
+    "abaw.mtl",
+    "abaw.ce",
+    "abaw.emi",
+    "abaw.ah",
+}
 
 
 def test_every_track_is_registered_sorted_with_choices():
@@ -45,8 +55,7 @@ def test_track_contract(key):
     assert 2 <= scorer.description.count(". ") + 1 <= 6
     names = [option.name for option in scorer.options]
     assert {"bootstrap", "seed"} <= set(names)
-    assert scorer.validate_options(None) == {option.name: option.default
-                                             for option in scorer.options}
+    assert scorer.validate_options(None) == {option.name: option.default for option in scorer.options}
 
 
 def test_registering_a_second_class_under_a_taken_key_fails():
@@ -61,16 +70,17 @@ def test_registering_a_second_class_under_a_taken_key_fails():
 
 def test_options_are_typed_from_strings():
     scorer = get_scorer("mer.multi")
-    options = scorer.validate_options({"bootstrap": "1000", "seed": " 7", "mse_weight": "0.5",
-                                       "labels": "a, b"})
+    options = scorer.validate_options({"bootstrap": "1000", "seed": " 7", "mse_weight": "0.5", "labels": "a, b"})
     assert options == {"labels": ("a", "b"), "mse_weight": 0.5, "bootstrap": 1000, "seed": 7}
 
 
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"level": "x"}, "unknown option 'level' for track 'mer.multi'; known options: "
-                         "bootstrap, labels, mse_weight, seed"),
+        (
+            {"level": "x"},
+            "unknown option 'level' for track 'mer.multi'; known options: bootstrap, labels, mse_weight, seed",
+        ),
         ({"bootstrap": "many"}, "option 'bootstrap' must be an integer >= 0, got 'many'"),
         ({"bootstrap": 2.5}, "option 'bootstrap' must be an integer >= 0, got 2.5"),
         ({"bootstrap": True}, "option 'bootstrap' must be an integer >= 0, got True"),
@@ -102,9 +112,7 @@ def test_sources_may_be_paths_or_bytes_and_unreadable_paths_are_one_line(tmp_pat
     assert scorer.score(gold=gold.read_bytes(), pred=bytearray(gold.read_bytes())).score == 1.0
     with pytest.raises(ScorerError) as caught:
         scorer.score(gold=gold, pred=tmp_path / "missing.csv")
-    assert str(caught.value) == (
-        f"cannot read prediction file '{tmp_path / 'missing.csv'}': No such file or directory"
-    )
+    assert str(caught.value) == (f"cannot read prediction file '{tmp_path / 'missing.csv'}': No such file or directory")
     with pytest.raises(ScorerError) as caught:
         scorer.score(gold=tmp_path, pred=gold)
     assert str(caught.value) == f"cannot read gold file '{tmp_path}': Is a directory"
@@ -113,8 +121,7 @@ def test_sources_may_be_paths_or_bytes_and_unreadable_paths_are_one_line(tmp_pat
 def test_score_splits_checks_keys_against_the_union_and_scores_each_split():
     public = csv_bytes("image_location,valence,arousal", "f1,0.5,0.1", "f2,-0.5,-0.1")
     private = csv_bytes("image_location,valence,arousal", "f3,0.2,0.3", "f4,-0.2,-0.3")
-    pred = csv_bytes("image_location,valence,arousal", "f4,-0.2,-0.3", "f1,0.5,0.1",
-                     "f3,0.2,0.3", "f2,-0.5,-0.1")
+    pred = csv_bytes("image_location,valence,arousal", "f4,-0.2,-0.3", "f1,0.5,0.1", "f3,0.2,0.3", "f2,-0.5,-0.1")
     scorer = get_scorer("abaw.va")
     results = scorer.score_splits(golds={"public": public, "private": private}, pred=pred)
     assert set(results) == {"public", "private"}
@@ -135,8 +142,7 @@ def test_duplicate_keys_in_the_reference_are_gold_errors():
     with pytest.raises(SubmissionFormatError) as caught:
         get_scorer("mer.discrete").score(gold=gold, pred=csv_bytes("name,discrete", "a,sad"))
     assert str(caught.value) == (
-        "gold file, line 3, column 'name': 'a' appears twice (also on line 2); keep one row per "
-        "key"
+        "gold file, line 3, column 'name': 'a' appears twice (also on line 2); keep one row per key"
     )
 
 

@@ -29,8 +29,7 @@ def assert_one_line_error(result, status: int, message: str) -> None:
 
 def test_score_json(va_files):
     gold, pred = va_files
-    result = run_cli("score", "--track", "abaw.va", "--gold", str(gold), "--pred", str(pred),
-                     "--json")
+    result = run_cli("score", "--track", "abaw.va", "--gold", str(gold), "--pred", str(pred), "--json")
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     assert payload["metrics"]["ccc_valence"] == pytest.approx(60 / 71, abs=1e-14)
@@ -41,8 +40,19 @@ def test_score_json(va_files):
 
 def test_score_text_with_bootstrap(va_files):
     gold, pred = va_files
-    result = run_cli("score", "--track", "abaw.va", "--gold", str(gold), "--pred", str(pred),
-                     "--option", "bootstrap=50", "--option", "seed=2")
+    result = run_cli(
+        "score",
+        "--track",
+        "abaw.va",
+        "--gold",
+        str(gold),
+        "--pred",
+        str(pred),
+        "--option",
+        "bootstrap=50",
+        "--option",
+        "seed=2",
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("score: 0.92") and lines[0].endswith(" (mean_ccc)")
@@ -57,8 +67,11 @@ def test_validate(va_files, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_bytes(csv_bytes(VA_HEADER, "f1,0.5,0.1", "f2,abc,0.3"))
     result = run_cli("validate", "--track", "abaw.va", "--pred", str(bad))
-    assert_one_line_error(result, 1, "prediction file, line 3, column 'valence': 'abc' is not a "
-                                     "number; write a number in [-1, 1], like 0.25")
+    assert_one_line_error(
+        result,
+        1,
+        "prediction file, line 3, column 'valence': 'abc' is not a number; write a number in [-1, 1], like 0.25",
+    )
 
 
 def test_list_text_and_json():
@@ -72,23 +85,32 @@ def test_list_text_and_json():
     assert by_key["abaw.ah"]["pred_header"] is None
     assert by_key["mer.discrete"]["allows_extra_keys"] is True
     options = {option["name"]: option for option in by_key["mer.discrete"]["options"]}
-    assert options["labels"]["default"] == ["neutral", "angry", "happy", "sad", "worried",
-                                            "surprise"]
-    assert options["bootstrap"] == {"name": "bootstrap", "kind": "int", "default": 0,
-                                    "help": options["bootstrap"]["help"], "choices": [],
-                                    "minimum": 0}
+    assert options["labels"]["default"] == ["neutral", "angry", "happy", "sad", "worried", "surprise"]
+    assert options["bootstrap"] == {
+        "name": "bootstrap",
+        "kind": "int",
+        "default": 0,
+        "help": options["bootstrap"]["help"],
+        "choices": [],
+        "minimum": 0,
+    }
 
 
 @pytest.mark.parametrize(
     ("args", "status", "message"),
     [
-        (["score", "--track", "abaw.nope", "--gold", "g", "--pred", "p"], 2,
-         "unknown scorer 'abaw.nope'; known: "),
-        (["score", "--track", "abaw.va", "--gold", "g"], 2,
-         "the following arguments are required: --pred (see: python -m scorers score --help)"),
+        (["score", "--track", "abaw.nope", "--gold", "g", "--pred", "p"], 2, "unknown scorer 'abaw.nope'; known: "),
+        (
+            ["score", "--track", "abaw.va", "--gold", "g"],
+            2,
+            "the following arguments are required: --pred (see: python -m scorers score --help)",
+        ),
         (["frobnicate"], 2, "argument command: invalid choice: 'frobnicate'"),
-        (["score", "--track", "abaw.va", "--gold", "g", "--pred", "p", "--option", "seed"], 2,
-         "--option expects NAME=VALUE, got 'seed'"),
+        (
+            ["score", "--track", "abaw.va", "--gold", "g", "--pred", "p", "--option", "seed"],
+            2,
+            "--option expects NAME=VALUE, got 'seed'",
+        ),
     ],
 )
 def test_usage_errors_exit_2(args, status, message):
@@ -103,10 +125,10 @@ def test_missing_file_and_bad_option_exit_1(va_files, tmp_path):
     gold, pred = va_files
     missing = tmp_path / "x.csv"
     result = run_cli("score", "--track", "abaw.va", "--gold", str(gold), "--pred", str(missing))
-    assert_one_line_error(result, 1,
-                          f"cannot read prediction file '{missing}': No such file or directory")
-    result = run_cli("score", "--track", "abaw.va", "--gold", str(gold), "--pred", str(pred),
-                     "--option", "bootstrap=-3")
+    assert_one_line_error(result, 1, f"cannot read prediction file '{missing}': No such file or directory")
+    result = run_cli(
+        "score", "--track", "abaw.va", "--gold", str(gold), "--pred", str(pred), "--option", "bootstrap=-3"
+    )
     assert_one_line_error(result, 1, "option 'bootstrap' must be an integer >= 0, got '-3'")
 
 
@@ -115,5 +137,8 @@ def test_binary_garbage_is_one_line(va_files, tmp_path):
     junk = tmp_path / "junk.csv"
     junk.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     result = run_cli("score", "--track", "abaw.va", "--gold", str(gold), "--pred", str(junk))
-    assert_one_line_error(result, 1, "prediction file, line 1: the file is not UTF-8 text (byte "
-                                     "0x89 cannot be decoded); save the file as UTF-8")
+    assert_one_line_error(
+        result,
+        1,
+        "prediction file, line 1: the file is not UTF-8 text (byte 0x89 cannot be decoded); save the file as UTF-8",
+    )

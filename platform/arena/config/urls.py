@@ -12,6 +12,8 @@ urlpatterns = [
     path("", include("arena.core.urls")),
     path("", include("arena.challenges.urls")),
     path("", include("arena.teams.urls")),
+    path("", include("arena.participation.urls")),
+    path("", include("arena.datasets.urls")),
     path("", include("arena.submissions.urls")),
     path("", include("arena.leaderboards.urls")),
 ]

@@ -9,6 +9,7 @@ S3 (django-storages): a presigned GET URL from boto3, valid for the given number
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 from django.conf import settings
@@ -69,3 +70,51 @@ def signed_download_url(key: str, *, seconds: int, filename: str | None = None,
             parameters["ResponseContentDisposition"] = content_disposition_header(True, filename)
         return storage.url(key, parameters=parameters, expire=seconds)
     raise TypeError(f"{type(storage).__name__} cannot issue expiring download URLs")
+
+
+def stored_digest(key: str, *, storage: Storage | None = None, chunk_size: int = 1 << 20) -> tuple[str, int]:
+    """(sha256 hex digest, size in bytes) of a stored object, read as a stream.
+
+    On S3 the object's body is streamed from boto3: django-storages' file object would
+    first copy the whole object into memory.
+    """
+    storage = storage or default_storage
+    digest, size = hashlib.sha256(), 0
+    if _is_s3(storage):
+        body = storage.bucket.Object(_s3_object_key(storage, key)).get()["Body"]
+        chunks = body.iter_chunks(chunk_size)
+    else:
+        body = storage.open(key, "rb")
+        chunks = iter(lambda: body.read(chunk_size), b"")
+    try:
+        for chunk in chunks:
+            digest.update(chunk)
+            size += len(chunk)
+    finally:
+        body.close()
+    return digest.hexdigest(), size
+
+
+def _s3_object_key(storage: Storage, key: str) -> str:
+    location = getattr(storage, "location", "")
+    return f"{location.rstrip('/')}/{key}" if location else key
+
+
+def presigned_upload(key: str, *, max_bytes: int, seconds: int,
+                     storage: Storage | None = None) -> tuple[str, dict[str, str]]:
+    """(url, form fields) of an S3 presigned POST that stores one file of at most ``max_bytes`` at ``key``.
+
+    Raises TypeError when the storage is not S3.
+    """
+    storage = storage or default_storage
+    if not _is_s3(storage):
+        raise TypeError(f"{type(storage).__name__} does not take direct uploads")
+    post = storage.connection.meta.client.generate_presigned_post(
+        Bucket=storage.bucket_name, Key=_s3_object_key(storage, key),
+        Conditions=[["content-length-range", 1, max_bytes]], ExpiresIn=seconds,
+    )
+    return post["url"], post["fields"]
+
+
+def supports_direct_upload(storage: Storage | None = None) -> bool:
+    return _is_s3(storage or default_storage)

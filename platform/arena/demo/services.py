@@ -177,7 +177,7 @@ def _load_datasets(challenge: Challenge, spec: ChallengeSpec, track_files: dict[
 
 
 def _load_teams(challenge: Challenge, users, summary) -> dict[str, tuple[Team, float]]:
-    from arena.participation.models import Participation, ParticipationStatus
+    from arena.participation.models import LicenceAcceptance, Participation, ParticipationStatus
 
     teams = {}
     for slug, name, members, quality in DEMO_TEAMS:
@@ -193,6 +193,12 @@ def _load_teams(challenge: Challenge, users, summary) -> dict[str, tuple[Team, f
             )
         Participation.objects.get_or_create(
             team=team, defaults={"challenge": challenge, "status": ParticipationStatus.APPROVED},
+        )
+        owner = users[members[0]]
+        LicenceAcceptance.objects.get_or_create(
+            team=team, licence=challenge.licences.order_by("-version").first(),
+            defaults={"accepted_by": owner, "full_name": owner.username.title(),
+                      "affiliation": "AffectArena demo", "accepted_on": timezone.now().date()},
         )
         if created:
             summary.add(f"team {challenge.slug}/{name}")

@@ -1,24 +1,54 @@
-"""Organiser decisions on a team's participation."""
+"""A team's standing in its challenge: licence acceptance, signed agreement, organiser decisions."""
 
 from __future__ import annotations
 
+import logging
+import smtplib
+from datetime import date
+
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from arena.audit.services import audit_record
+from arena.challenges.models import Challenge
 from arena.challenges.permissions import ensure_organiser
-from arena.core.errors import DomainError
-from arena.participation.models import Participation, ParticipationStatus
+from arena.challenges.selectors import challenge_current_licence
+from arena.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from arena.core.keys import sha256_of
+from arena.participation.models import LicenceAcceptance, Participation, ParticipationStatus
+from arena.teams.models import Team
+from arena.teams.selectors import team_of
+
+logger = logging.getLogger(__name__)
+
+#: Signed agreements are scanned letters: 10 MB is plenty (override with ARENA_AGREEMENT_MAX_BYTES).
+AGREEMENT_MAX_BYTES = 10 * 1024 * 1024
+PDF_MAGIC = b"%PDF-"
+
+
+def _send(subject: str, body: str, emails: list[str]) -> None:
+    if not emails:
+        return
+
+    def deliver() -> None:
+        try:
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, emails)
+        except (smtplib.SMTPException, OSError):
+            # The decision stands even if the mail server is down; the team sees it on the site.
+            logger.exception("could not send %r to %s", subject, emails)
+
+    transaction.on_commit(deliver)
 
 
 def _notify_team(participation: Participation, subject: str, body: str) -> None:
-    emails = list(participation.team.memberships.values_list("user__email", flat=True))
-    if emails:
-        transaction.on_commit(
-            lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, emails, fail_silently=True)
-        )
+    _send(subject, body, list(participation.team.memberships.values_list("user__email", flat=True)))
+
+
+def _notify_organisers(challenge: Challenge, subject: str, body: str) -> None:
+    _send(subject, body, list(challenge.organisers.values_list("email", flat=True)))
 
 
 def _decide(*, actor, participation: Participation, status: str, reason: str, action: str) -> bool:
@@ -36,8 +66,19 @@ def _decide(*, actor, participation: Participation, status: str, reason: str, ac
     return True
 
 
+def _required_reason(reason: str, what: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise DomainError(
+            f"Give the team a reason for the {what}; it is sent to them.", code="reason_required",
+            details={"field": "reason"},
+        )
+    return reason
+
+
 @transaction.atomic
 def participation_approve(*, actor, participation: Participation) -> bool:
+    """Approve a team (also re-admits a denied or revoked one). False when already approved."""
     changed = _decide(
         actor=actor, participation=participation, status=ParticipationStatus.APPROVED, reason="",
         action="participation.approve",
@@ -54,12 +95,8 @@ def participation_approve(*, actor, participation: Participation) -> bool:
 
 @transaction.atomic
 def participation_deny(*, actor, participation: Participation, reason: str) -> bool:
-    reason = reason.strip()
-    if not reason:
-        raise DomainError(
-            "Give the team a reason for the denial; it is sent to them.", code="reason_required",
-            details={"field": "reason"},
-        )
+    """Deny a team, with a reason e-mailed to its members. False when already denied."""
+    reason = _required_reason(reason, "denial")
     changed = _decide(
         actor=actor, participation=participation, status=ParticipationStatus.DENIED, reason=reason,
         action="participation.deny",
@@ -72,3 +109,154 @@ def participation_deny(*, actor, participation: Participation, reason: str) -> b
             f"Reason given by the organisers: {reason}",
         )
     return changed
+
+
+@transaction.atomic
+def participation_revoke(*, actor, participation: Participation, reason: str) -> bool:
+    """Withdraw a team's access: no new download links; links already issued expire on their own.
+
+    False when already revoked.
+    """
+    reason = _required_reason(reason, "revocation")
+    changed = _decide(
+        actor=actor, participation=participation, status=ParticipationStatus.REVOKED, reason=reason,
+        action="participation.revoke",
+    )
+    if changed:
+        challenge = participation.challenge
+        _notify_team(
+            participation, f"[{challenge.title}] Your team's access was revoked",
+            f"The organisers of {challenge.title} revoked the access of team '{participation.team.name}' "
+            f"to the data.\n\nReason given by the organisers: {reason}",
+        )
+    return changed
+
+
+def _team_for(user, challenge: Challenge) -> Team:
+    team = team_of(user, challenge)
+    if team is None:
+        raise PermissionDenied(
+            f"Create or join a team for '{challenge.title}' first; the licence is accepted for a team.",
+            code="not_in_team",
+        )
+    return team
+
+
+def _clean_text(value: str, field: str, label: str) -> str:
+    value = " ".join((value or "").split())
+    if not value:
+        raise DomainError(f"Give your {label}.", code="invalid", details={"field": field})
+    return value
+
+
+@transaction.atomic
+def licence_accept(*, user, challenge: Challenge, full_name: str, affiliation: str,
+                   accepted_on: date) -> LicenceAcceptance:
+    """Record that ``user`` accepted the current licence version for their team.
+
+    One acceptance per team and version: a second one is refused with ``already_accepted``.
+    The date must be today (one day either way, for time zones).
+    """
+    team = _team_for(user, challenge)
+    licence = challenge_current_licence(challenge)
+    if licence is None:
+        raise NotFound("This challenge has no licence to accept yet.", code="no_licence")
+    full_name = _clean_text(full_name, "full_name", "full name")
+    affiliation = _clean_text(affiliation, "affiliation", "affiliation (university, lab or company)")
+    if abs((accepted_on - timezone.localdate()).days) > 1:
+        raise DomainError("The date of acceptance must be today's date.", code="invalid",
+                          details={"field": "accepted_on"})
+    existing = LicenceAcceptance.objects.filter(team=team, licence=licence).select_related("accepted_by").first()
+    if existing is not None:
+        raise Conflict(
+            f"Your team already accepted version {licence.version} of the licence "
+            f"({existing.full_name}, {existing.accepted_on:%Y-%m-%d}).",
+            code="already_accepted",
+        )
+    try:
+        with transaction.atomic():
+            acceptance = LicenceAcceptance.objects.create(
+                team=team, licence=licence, accepted_by=user, full_name=full_name,
+                affiliation=affiliation, accepted_on=accepted_on,
+            )
+    except IntegrityError:
+        raise Conflict("A team mate accepted the licence at the same moment; reload the page.",
+                       code="already_accepted") from None
+    audit_record(
+        actor=user, action="licence.accept", target=acceptance, challenge=challenge,
+        details={"team": team.name, "version": licence.version, "full_name": full_name,
+                 "affiliation": affiliation},
+    )
+    return acceptance
+
+
+def agreement_max_bytes() -> int:
+    return getattr(settings, "ARENA_AGREEMENT_MAX_BYTES", AGREEMENT_MAX_BYTES)
+
+
+def _check_pdf(upload: UploadedFile) -> None:
+    limit = agreement_max_bytes()
+    size = upload.size or 0
+    if size == 0:
+        raise DomainError("The uploaded file is empty.", code="invalid_agreement", details={"field": "file"})
+    if size > limit:
+        raise DomainError(
+            f"The signed agreement is {size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB. "
+            "Scan it at a lower resolution.",
+            code="agreement_too_large", details={"field": "file", "limit_bytes": limit},
+        )
+    upload.seek(0)
+    head = upload.read(len(PDF_MAGIC))
+    upload.seek(0)
+    if head != PDF_MAGIC:
+        raise DomainError("The signed agreement must be a PDF file.", code="invalid_agreement",
+                          details={"field": "file"})
+
+
+@transaction.atomic
+def licence_agreement_upload(*, user, challenge: Challenge, upload: UploadedFile) -> LicenceAcceptance:
+    """Attach the signed licence agreement (PDF) to the team's acceptance of the current version.
+
+    A team may replace it until the organisers approve; a denied team that uploads a new one
+    asks for a decision again (back to pending). The organisers are e-mailed.
+    """
+    team = _team_for(user, challenge)
+    if not challenge.requires_signed_agreement:
+        raise Conflict("This challenge does not ask for a signed agreement.", code="agreement_not_required")
+    licence = challenge_current_licence(challenge)
+    acceptance = (LicenceAcceptance.objects.select_for_update().filter(team=team, licence=licence).first()
+                  if licence else None)
+    if acceptance is None:
+        raise Conflict("Accept the current licence version first, then upload its signed copy.",
+                       code="licence_not_accepted")
+    participation = Participation.objects.select_for_update().get(team=team)
+    if participation.status == ParticipationStatus.REVOKED:
+        raise PermissionDenied("The organisers revoked your team's access; contact them.",
+                               code="participation_revoked")
+    if participation.status == ParticipationStatus.APPROVED and acceptance.signed_agreement:
+        raise Conflict("Your team is approved on the agreement already uploaded; it can no longer be replaced.",
+                       code="already_approved")
+    _check_pdf(upload)
+    digest, size = sha256_of(upload)
+    old_key = acceptance.signed_agreement.name if acceptance.signed_agreement else ""
+    acceptance.signed_agreement.save(f"agreement-{team.pk}-v{licence.version}.pdf", upload, save=False)
+    acceptance.agreement_size, acceptance.agreement_sha256 = size, digest
+    acceptance.agreement_uploaded_at, acceptance.agreement_uploaded_by = timezone.now(), user
+    acceptance.save(update_fields=["signed_agreement", "agreement_size", "agreement_sha256",
+                                   "agreement_uploaded_at", "agreement_uploaded_by"])
+    if old_key:
+        storage = acceptance.signed_agreement.storage
+        transaction.on_commit(lambda: storage.delete(old_key))
+    if participation.status == ParticipationStatus.DENIED:
+        Participation.objects.filter(pk=participation.pk).update(status=ParticipationStatus.PENDING)
+    audit_record(
+        actor=user, action="licence.agreement_upload", target=acceptance, challenge=challenge,
+        details={"team": team.name, "version": licence.version, "sha256": digest, "size": size,
+                 "replaced": bool(old_key)},
+    )
+    _notify_organisers(
+        challenge, f"[{challenge.title}] Signed agreement from team '{team.name}'",
+        f"Team '{team.name}' uploaded the signed licence agreement (version {licence.version}). "
+        f"Review it and decide in the organiser admin: {settings.SITE_URL}/admin/participation/participation/",
+    )
+    return acceptance

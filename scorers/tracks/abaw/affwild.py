@@ -51,23 +51,17 @@ class AbawVa(TrackScorer):
     options = BOOTSTRAP_OPTIONS
 
     def parse_file(self, data: bytes, *, file: str, options: Mapping[str, object]) -> Table:
-        return parse_csv(data, file=file, header=self.pred_header, key=self.key_column,
-                         columns=va_columns(file))
+        return parse_csv(data, file=file, header=self.pred_header, key=self.key_column, columns=va_columns(file))
 
-    def compute(
-        self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object
-    ) -> ScoreResult:
-        valence, arousal = va_scores(gold["valence"], gold["arousal"], pred["valence"],
-                                     pred["arousal"])
+    def compute(self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object) -> ScoreResult:
+        valence, arousal = va_scores(gold["valence"], gold["arousal"], pred["valence"], pred["arousal"])
         mean = (valence + arousal) / 2.0
         return ScoreResult(
             score=mean,
             metrics={"mean_ccc": mean, "ccc_valence": valence, "ccc_arousal": arousal},
         )
 
-    def resampling(
-        self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object
-    ) -> Resampling:
+    def resampling(self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object) -> Resampling:
         features = va_features(gold["valence"], gold["arousal"], pred["valence"], pred["arousal"])
         return Resampling(np.ones(len(features), dtype=np.int64), features, va_from_sums)
 
@@ -80,16 +74,18 @@ class _ClassIndexTrack(TrackScorer):
     options = BOOTSTRAP_OPTIONS
 
     def parse_file(self, data: bytes, *, file: str, options: Mapping[str, object]) -> Table:
-        return parse_csv(data, file=file, header=self.pred_header, key=self.key_column,
-                         columns=[class_column(self.value_column, len(self.classes), file)])
+        return parse_csv(
+            data,
+            file=file,
+            header=self.pred_header,
+            key=self.key_column,
+            columns=[class_column(self.value_column, len(self.classes), file)],
+        )
 
     def _confusion(self, gold: Table, pred: Table) -> np.ndarray:
-        return expression_confusion(gold[self.value_column], pred[self.value_column],
-                                    len(self.classes))
+        return expression_confusion(gold[self.value_column], pred[self.value_column], len(self.classes))
 
-    def compute(
-        self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object
-    ) -> ScoreResult:
+    def compute(self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object) -> ScoreResult:
         confusion = self._confusion(gold, pred)
         f1 = float(macro_f1_from_confusion(confusion))
         return ScoreResult(
@@ -98,9 +94,7 @@ class _ClassIndexTrack(TrackScorer):
             breakdown=classification_breakdown(confusion, self.classes),
         )
 
-    def resampling(
-        self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object
-    ) -> Resampling:
+    def resampling(self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object) -> Resampling:
         return confusion_resampling(self._confusion(gold, pred), macro_f1_from_confusion)
 
 
@@ -122,9 +116,7 @@ class AbawExpr(_ClassIndexTrack):
     value_column = "expression"
     pred_header = ("image_location", *EXPRESSIONS)
     gold_header = pred_header
-    pred_format = (
-        "CSV with header image_location,Neutral,...,Other; each row: image_location,class index 0-7"
-    )
+    pred_format = "CSV with header image_location,Neutral,...,Other; each row: image_location,class index 0-7"
 
 
 @register
@@ -145,8 +137,7 @@ class AbawAu(TrackScorer):
     options = BOOTSTRAP_OPTIONS
 
     def parse_file(self, data: bytes, *, file: str, options: Mapping[str, object]) -> Table:
-        return parse_csv(data, file=file, header=self.pred_header, key=self.key_column,
-                         columns=au_columns(file))
+        return parse_csv(data, file=file, header=self.pred_header, key=self.key_column, columns=au_columns(file))
 
     @staticmethod
     def _matrices(gold: Table, pred: Table) -> tuple[np.ndarray, np.ndarray]:
@@ -155,23 +146,18 @@ class AbawAu(TrackScorer):
             np.column_stack([pred[name] for name in ACTION_UNITS]),
         )
 
-    def compute(
-        self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object
-    ) -> ScoreResult:
+    def compute(self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object) -> ScoreResult:
         truth, guess = self._matrices(gold, pred)
         f1 = au_f1_from_counts(au_counts(truth, guess))
         mean = float(f1.mean())
         return ScoreResult(
             score=mean,
             metrics={"mean_f1": mean},
-            breakdown={"per_au_f1": dict(zip(ACTION_UNITS, f1.tolist()))},
+            breakdown={"per_au_f1": dict(zip(ACTION_UNITS, f1.tolist(), strict=True))},
         )
 
-    def resampling(
-        self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object
-    ) -> Resampling:
-        codes, counts = np.unique(au_outcome_codes(*self._matrices(gold, pred)),
-                                  return_counts=True)
+    def resampling(self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object) -> Resampling:
+        codes, counts = np.unique(au_outcome_codes(*self._matrices(gold, pred)), return_counts=True)
         n = len(ACTION_UNITS)
         features = au_features_from_codes(codes, n)
         return Resampling(
@@ -192,8 +178,7 @@ class AbawMtl(TrackScorer):
         "Each frame is given valence and arousal in [-1, 1], an expression index 0-7 and twelve "
         "0/1 action units. The score is the sum of the three single-task measures: the mean CCC "
         "of valence and arousal, the macro F1 over the eight expressions and the mean F1 over "
-        "the twelve action units; unannotated reference values are left out of their measure. "
-        + _FRAME_NOTE
+        "the twelve action units; unannotated reference values are left out of their measure. " + _FRAME_NOTE
     )
     primary_metric = "mtl"
     metric_names = ("mtl", "va", "expr", "au", "ccc_valence", "ccc_arousal")
@@ -208,14 +193,10 @@ class AbawMtl(TrackScorer):
 
     def parse_file(self, data: bytes, *, file: str, options: Mapping[str, object]) -> Table:
         columns = [*va_columns(file), class_column("expression", 8, file), *au_columns(file)]
-        return parse_csv(data, file=file, header=self.pred_header, key=self.key_column,
-                         columns=columns)
+        return parse_csv(data, file=file, header=self.pred_header, key=self.key_column, columns=columns)
 
-    def compute(
-        self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object
-    ) -> ScoreResult:
-        valence, arousal = va_scores(gold["valence"], gold["arousal"], pred["valence"],
-                                     pred["arousal"])
+    def compute(self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object) -> ScoreResult:
+        valence, arousal = va_scores(gold["valence"], gold["arousal"], pred["valence"], pred["arousal"])
         va = (valence + arousal) / 2.0
         confusion = expression_confusion(gold["expression"], pred["expression"], 8)
         expr = float(macro_f1_from_confusion(confusion))
@@ -224,18 +205,15 @@ class AbawMtl(TrackScorer):
         total = va + expr + au
         breakdown = {
             "expression": classification_breakdown(confusion, EXPRESSIONS),
-            "per_au_f1": dict(zip(ACTION_UNITS, au_f1.tolist())),
+            "per_au_f1": dict(zip(ACTION_UNITS, au_f1.tolist(), strict=True)),
         }
         return ScoreResult(
             score=total,
-            metrics={"mtl": total, "va": va, "expr": expr, "au": au,
-                     "ccc_valence": valence, "ccc_arousal": arousal},
+            metrics={"mtl": total, "va": va, "expr": expr, "au": au, "ccc_valence": valence, "ccc_arousal": arousal},
             breakdown=breakdown,
         )
 
-    def resampling(
-        self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object
-    ) -> Resampling:
+    def resampling(self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object) -> Resampling:
         va = va_features(gold["valence"], gold["arousal"], pred["valence"], pred["arousal"])
         annotated = gold["expression"] >= 0
         cells = np.where(annotated, gold["expression"] * 8 + pred["expression"], 0).astype(int)

@@ -34,6 +34,5 @@ class AbawCe(_ClassIndexTrack):
     pred_header = ("image_location", *COMPOUND_EXPRESSIONS)
     gold_header = pred_header
     pred_format = (
-        "CSV with header image_location,Fearfully_Surprised,...,Sadly_Angry; each row: "
-        "image_location,class index 0-6"
+        "CSV with header image_location,Fearfully_Surprised,...,Sadly_Angry; each row: image_location,class index 0-6"
     )

@@ -61,9 +61,7 @@ class AbawAh(TrackScorer):
             table.columns["pred"] = table.columns.pop("label")
         return table
 
-    def compute(
-        self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object
-    ) -> ScoreResult:
+    def compute(self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object) -> ScoreResult:
         truth = gold["pred"].astype(np.int64)
         guess = pred["pred"].astype(np.int64)
         confusion = confusion_matrix(truth, guess, 2)
@@ -72,12 +70,8 @@ class AbawAh(TrackScorer):
         if "p0" in pred.columns:
             positive = _softmax_positive(pred["p0"], pred["p1"])
             metrics["average_precision"] = average_precision_score(truth, positive)
-        return ScoreResult(
-            score=f1, metrics=metrics, breakdown=classification_breakdown(confusion, _CLASSES)
-        )
+        return ScoreResult(score=f1, metrics=metrics, breakdown=classification_breakdown(confusion, _CLASSES))
 
-    def resampling(
-        self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object
-    ) -> Resampling:
+    def resampling(self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object) -> Resampling:
         confusion = confusion_matrix(gold["pred"].astype(np.int64), pred["pred"].astype(np.int64), 2)
         return confusion_resampling(confusion, macro_f1_from_confusion)

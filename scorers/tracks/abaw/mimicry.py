@@ -12,8 +12,7 @@ from scorers.parsing import NumberColumn, Table, parse_csv
 from scorers.registry import register
 from scorers.stats import Resampling
 
-MIMICRY_DIMENSIONS = ("Admiration", "Amusement", "Determination", "Empathic Pain", "Excitement",
-                      "Joy")
+MIMICRY_DIMENSIONS = ("Admiration", "Amusement", "Determination", "Empathic Pain", "Excitement", "Joy")
 
 
 def _pearson_from_sums(sums: np.ndarray) -> np.ndarray:
@@ -44,12 +43,15 @@ class AbawEmi(TrackScorer):
     options = BOOTSTRAP_OPTIONS
 
     def parse_file(self, data: bytes, *, file: str, options: Mapping[str, object]) -> Table:
-        return parse_csv(data, file=file, header=self.pred_header, key=self.key_column,
-                         columns=[NumberColumn(name, example="0.5") for name in MIMICRY_DIMENSIONS])
+        return parse_csv(
+            data,
+            file=file,
+            header=self.pred_header,
+            key=self.key_column,
+            columns=[NumberColumn(name, example="0.5") for name in MIMICRY_DIMENSIONS],
+        )
 
-    def compute(
-        self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object
-    ) -> ScoreResult:
+    def compute(self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object) -> ScoreResult:
         per_dimension = {name: pearson_score(gold[name], pred[name]) for name in MIMICRY_DIMENSIONS}
         mean = float(np.mean(list(per_dimension.values())))
         return ScoreResult(
@@ -58,9 +60,7 @@ class AbawEmi(TrackScorer):
             breakdown={"pearson": per_dimension},
         )
 
-    def resampling(
-        self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object
-    ) -> Resampling:
+    def resampling(self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object) -> Resampling:
         blocks = []
         for name in MIMICRY_DIMENSIONS:
             x = gold[name] - gold[name].mean()  # centring keeps the sums well conditioned

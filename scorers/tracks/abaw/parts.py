@@ -12,8 +12,7 @@ from scorers.tracks.common import require_rows
 VA_MISSING = -5.0
 CLASS_MISSING = -1.0
 EXPRESSIONS = ("Neutral", "Anger", "Disgust", "Fear", "Happiness", "Sadness", "Surprise", "Other")
-ACTION_UNITS = ("AU1", "AU2", "AU4", "AU6", "AU7", "AU10", "AU12", "AU15", "AU23", "AU24",
-                "AU25", "AU26")
+ACTION_UNITS = ("AU1", "AU2", "AU4", "AU6", "AU7", "AU10", "AU12", "AU15", "AU23", "AU24", "AU25", "AU26")
 
 
 def va_columns(file: str) -> list[NumberColumn]:
@@ -31,10 +30,7 @@ def class_column(name: str, n_classes: int, file: str) -> NumberColumn:
 def au_columns(file: str) -> list[NumberColumn]:
     """The 12 action units as 0/1; the reference may write -1 for "not annotated"."""
     missing = CLASS_MISSING if file == "gold" else None
-    return [
-        NumberColumn(name, 0, 1, missing=missing, integer=True, example="1")
-        for name in ACTION_UNITS
-    ]
+    return [NumberColumn(name, 0, 1, missing=missing, integer=True, example="1") for name in ACTION_UNITS]
 
 
 def va_scores(gold_v, gold_a, pred_v, pred_a) -> tuple[float, float]:
@@ -67,8 +63,7 @@ def expression_confusion(gold: np.ndarray, pred: np.ndarray, n_classes: int) -> 
     """Confusion matrix over the annotated frames (reference -1 left out)."""
     annotated = gold != CLASS_MISSING
     require_rows(int(np.count_nonzero(annotated)), what="annotated expression")
-    return confusion_matrix(gold[annotated].astype(np.int64), pred[annotated].astype(np.int64),
-                            n_classes)
+    return confusion_matrix(gold[annotated].astype(np.int64), pred[annotated].astype(np.int64), n_classes)
 
 
 def au_counts(gold: np.ndarray, pred: np.ndarray) -> np.ndarray:
@@ -77,11 +72,13 @@ def au_counts(gold: np.ndarray, pred: np.ndarray) -> np.ndarray:
     annotated = gold != CLASS_MISSING
     truth = (gold == 1) & annotated
     guess = (pred == 1) & annotated
-    return np.stack([
-        np.count_nonzero(truth & guess, axis=0),
-        np.count_nonzero(~truth & guess, axis=0),
-        np.count_nonzero(truth & ~guess, axis=0),
-    ])
+    return np.stack(
+        [
+            np.count_nonzero(truth & guess, axis=0),
+            np.count_nonzero(~truth & guess, axis=0),
+            np.count_nonzero(truth & ~guess, axis=0),
+        ]
+    )
 
 
 def au_f1_from_counts(counts: np.ndarray) -> np.ndarray:

@@ -116,8 +116,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = VAR_DIR / "media"
-# Media is never served by URL: every download goes through a view that checks rights.
-MEDIA_URL = None
+# No URL route serves MEDIA_ROOT: every download goes through a signed, expiring link.
+MEDIA_URL = "/media/"
 
 S3_BUCKET = env_str("ARENA_S3_BUCKET")
 if S3_BUCKET:

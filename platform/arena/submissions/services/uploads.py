@@ -112,7 +112,7 @@ def prepare_prediction(*, name: str, stream: BinaryIO, max_bytes: int, allow_com
     if not raw:
         raise DomainError("The uploaded file is empty; choose the prediction file and upload it again.",
                           code="empty_file", details={"field": "file"})
-    compression = "gzip" if raw[:2] == b"\x1f\x8b" else "zip" if raw[:4] == b"PK\x03\x04" else ""
+    compression = "gzip" if raw[:2] == b"\x1f\x8b" else "zip" if raw[:4] in (b"PK\x03\x04", b"PK\x05\x06") else ""
     if compression and not allow_compressed:
         raise DomainError(
             "This track accepts only uncompressed prediction files; upload the plain CSV.",

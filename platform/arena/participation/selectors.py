@@ -1,0 +1,124 @@
+"""A person's standing for a challenge's data: what they may download, and if not, why not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from arena.challenges.models import Challenge, Licence
+from arena.challenges.permissions import is_organiser
+from arena.challenges.selectors import challenge_current_licence
+from arena.core.errors import PermissionDenied
+from arena.participation.models import LicenceAcceptance, Participation, ParticipationStatus
+from arena.teams.models import Team
+from arena.teams.selectors import team_of
+
+
+@dataclass(frozen=True)
+class DataAccess:
+    """Everything the licence flow and the download checks need to know, read once."""
+
+    challenge: Challenge
+    is_organiser: bool
+    team: Team | None
+    participation: Participation | None
+    licence: Licence | None
+    #: The team's acceptance of the current licence version, if any.
+    acceptance: LicenceAcceptance | None
+    #: The team's latest acceptance of an older version (shown when a new version needs acceptance).
+    previous_acceptance: LicenceAcceptance | None
+    #: Why downloads are refused; None when they are allowed.
+    refusal: PermissionDenied | None
+
+    @property
+    def can_download(self) -> bool:
+        return self.refusal is None
+
+    @property
+    def needs_acceptance(self) -> bool:
+        return self.team is not None and self.licence is not None and self.acceptance is None
+
+    @property
+    def needs_agreement(self) -> bool:
+        return (self.challenge.requires_signed_agreement and self.acceptance is not None
+                and not self.acceptance.signed_agreement)
+
+    def ensure_can_download(self) -> None:
+        if self.refusal is not None:
+            raise self.refusal
+
+
+def licence_acceptance_of(team: Team | None, licence: Licence | None) -> LicenceAcceptance | None:
+    if team is None or licence is None:
+        return None
+    return LicenceAcceptance.objects.filter(team=team, licence=licence).first()
+
+
+def data_access(user: Any, challenge: Challenge) -> DataAccess:
+    """The standing of ``user`` in ``challenge``.
+
+    Organisers may always download. A participant may download once their team is
+    approved (or auto-approved), has accepted the current licence version and, where the
+    challenge requires it, has uploaded the signed agreement.
+    """
+    organiser = is_organiser(user, challenge)
+    team = None if organiser else team_of(user, challenge)
+    participation = Participation.objects.filter(team=team).first() if team else None
+    licence = challenge_current_licence(challenge)
+    acceptance = licence_acceptance_of(team, licence)
+    previous = None
+    if team is not None and acceptance is None:
+        previous = (LicenceAcceptance.objects.filter(team=team, licence__challenge=challenge)
+                    .select_related("licence").order_by("-licence__version").first())
+    refusal = None if organiser else _refusal(user, challenge, team, participation, licence, acceptance,
+                                              previous)
+    return DataAccess(challenge=challenge, is_organiser=organiser, team=team, participation=participation,
+                      licence=licence, acceptance=acceptance, previous_acceptance=previous, refusal=refusal)
+
+
+def _refusal(user, challenge, team, participation, licence, acceptance, previous) -> PermissionDenied | None:
+    if not getattr(user, "is_authenticated", False):
+        return PermissionDenied("Sign in to download data.", code="not_authenticated")
+    if team is None:
+        return PermissionDenied(
+            f"Data of '{challenge.title}' is released to teams: create or join a team first.",
+            code="not_in_team",
+        )
+    status = participation.status if participation else ParticipationStatus.PENDING
+    if status == ParticipationStatus.REVOKED:
+        return PermissionDenied(
+            "The organisers revoked your team's access to the data"
+            + (f": {participation.decision_reason}" if participation.decision_reason else "."),
+            code="participation_revoked",
+        )
+    if status == ParticipationStatus.DENIED:
+        return PermissionDenied(
+            "The organisers did not approve your team"
+            + (f": {participation.decision_reason}" if participation.decision_reason else "."),
+            code="participation_denied",
+        )
+    if licence is None:
+        return PermissionDenied(
+            "The organisers have not published the data licence yet; downloads open once they do.",
+            code="no_licence",
+        )
+    if acceptance is None:
+        if previous is not None:
+            return PermissionDenied(
+                f"The licence changed (now version {licence.version}; your team accepted version "
+                f"{previous.licence.version}): accept the new version before downloading.",
+                code="licence_not_accepted",
+            )
+        return PermissionDenied("Accept the licence for your team before downloading.",
+                                code="licence_not_accepted")
+    if challenge.requires_signed_agreement and not acceptance.signed_agreement:
+        return PermissionDenied(
+            "Upload the licence agreement signed by a lab head or faculty member (PDF).",
+            code="agreement_missing",
+        )
+    if status != ParticipationStatus.APPROVED:
+        return PermissionDenied(
+            "Your team is waiting for the organisers' approval; you will get an e-mail.",
+            code="approval_pending",
+        )
+    return None

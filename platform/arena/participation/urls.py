@@ -1,0 +1,8 @@
+from django.urls import path
+
+from arena.participation import views
+
+urlpatterns = [
+    path("c/<slug:slug>/licence/", views.licence_page, name="licence-page"),
+    path("c/<slug:slug>/licence/agreement/", views.licence_agreement, name="licence-agreement"),
+]

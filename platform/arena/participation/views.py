@@ -1,0 +1,60 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from arena.challenges.selectors import challenges_visible_to
+from arena.core.errors import DomainError
+from arena.participation import services
+from arena.participation.forms import AgreementUploadForm, LicenceAcceptForm
+from arena.participation.selectors import data_access
+
+
+def _page(request, challenge, *, accept_form=None, agreement_form=None, status=200):
+    return render(request, "participation/licence.html", {
+        "challenge": challenge,
+        "access": data_access(request.user, challenge),
+        "accept_form": accept_form or LicenceAcceptForm(user=request.user),
+        "agreement_form": agreement_form or AgreementUploadForm(),
+        "agreement_max_bytes": services.agreement_max_bytes(),
+    }, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def licence_page(request, slug: str):
+    """The licence, the team's standing, and the form to accept the current version."""
+    challenge = get_object_or_404(challenges_visible_to(request.user), slug=slug)
+    if request.method == "GET":
+        return _page(request, challenge)
+    form = LicenceAcceptForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return _page(request, challenge, accept_form=form, status=400)
+    try:
+        acceptance = services.licence_accept(
+            user=request.user, challenge=challenge, full_name=form.cleaned_data["full_name"],
+            affiliation=form.cleaned_data["affiliation"], accepted_on=form.cleaned_data["accepted_on"],
+        )
+    except DomainError as exc:
+        form.add_error(exc.details.get("field"), exc.message)
+        return _page(request, challenge, accept_form=form, status=exc.status)
+    messages.success(request, f"Your team accepted version {acceptance.licence.version} of the licence.")
+    return redirect("licence-page", slug=challenge.slug)
+
+
+@login_required
+@require_POST
+def licence_agreement(request, slug: str):
+    """Upload the signed agreement (PDF) for the team's acceptance of the current licence."""
+    challenge = get_object_or_404(challenges_visible_to(request.user), slug=slug)
+    form = AgreementUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _page(request, challenge, agreement_form=form, status=400)
+    try:
+        services.licence_agreement_upload(user=request.user, challenge=challenge,
+                                          upload=form.cleaned_data["file"])
+    except DomainError as exc:
+        form.add_error("file" if exc.details.get("field") == "file" else None, exc.message)
+        return _page(request, challenge, agreement_form=form, status=exc.status)
+    messages.success(request, "Signed agreement uploaded; the organisers will review it.")
+    return redirect("licence-page", slug=challenge.slug)

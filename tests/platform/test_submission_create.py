@@ -1,0 +1,153 @@
+"""Creating submissions: who may, what is checked at upload, and the limits."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from arena.core.errors import DomainError, PermissionDenied, QuotaExceeded
+from arena.participation.models import ParticipationStatus
+from arena.submissions.models import Submission, SubmissionStatus
+from arena.submissions.services import lifecycle
+from arena.submissions.services.create import MethodInfo, submission_create
+from tests.platform.factories import LicenceFactory, PhaseFactory, TeamFactory, UserFactory, ready_team
+
+pytestmark = pytest.mark.django_db
+
+GOOD = b"name,discrete\ns1,happy\ns2,sad\ns3,angry\ns4,neutral\ns5,worried\n"
+
+
+@pytest.fixture
+def world():
+    user = UserFactory()
+    phase = PhaseFactory(track__max_per_day=3, track__max_total=4, track__max_in_flight=2)
+    team = ready_team(challenge=phase.track.challenge, members=[user])
+    return user, phase, team
+
+
+def _submit(user, phase, data=GOOD, *, key="", name="p.csv"):
+    return submission_create(user=user, phase=phase, file_name=name, stream=io.BytesIO(data),
+                             method=MethodInfo("M"), idempotency_key=key)
+
+
+def test_valid_upload_is_stored_and_queued(world, django_capture_on_commit_callbacks):
+    user, phase, team = world
+    with django_capture_on_commit_callbacks() as callbacks:
+        submission, created = _submit(user, phase, name="../../my preds.csv")
+    assert created and submission.status == SubmissionStatus.QUEUED
+    assert submission.team == team and submission.file_name == "../../my preds.csv"
+    assert submission.file.name.startswith("submissions/") and submission.file.name.endswith("/predictions.csv")
+    assert submission.file.read() == GOOD
+    assert len(callbacks) == 1
+
+
+def test_malformed_file_is_refused_with_its_line_and_uses_no_quota(world):
+    user, phase, _ = world
+    with pytest.raises(DomainError) as err:
+        _submit(user, phase, b"name,discrete\ns1,happy\ns2,elated\n")
+    assert err.value.status == 422 and err.value.code == "invalid_submission_file"
+    assert err.value.details["line"] == 3 and "elated" in err.value.message
+    assert not Submission.objects.exists()
+
+
+def test_missing_phase_keys_are_refused(world):
+    user, phase, _ = world
+    with pytest.raises(DomainError) as err:
+        _submit(user, phase, b"name,discrete\ns1,happy\n")
+    assert err.value.code == "invalid_submission_file"
+    assert not Submission.objects.exists()
+
+
+def test_limits_total_in_flight_and_per_day(world):
+    user, phase, _ = world
+    first, _ = _submit(user, phase)
+    second, _ = _submit(user, phase)
+    with pytest.raises(QuotaExceeded) as err:
+        _submit(user, phase)
+    assert err.value.details["limit"] == "in_flight" and err.value.status == 429
+    # Finishing one frees an in-flight slot; the day's count still includes it.
+    lifecycle.submission_mark_scoring(submission_id=first.pk)
+    lifecycle.submission_mark_scored(submission_id=first.pk)
+    _submit(user, phase)
+    lifecycle.submission_mark_cancelled(submission_id=second.pk, message="x")  # does not count any more
+    Submission.objects.filter(status=SubmissionStatus.QUEUED).update(status=SubmissionStatus.SCORED)
+    _submit(user, phase)
+    with pytest.raises(QuotaExceeded) as err:
+        _submit(user, phase)
+    assert err.value.details["limit"] == "per_day" and "resets at" in err.value.message
+    # Yesterday's submissions leave today's count free but still count towards the total.
+    Submission.objects.update(created_at=timezone.now() - timedelta(days=1))
+    Submission.objects.filter(status=SubmissionStatus.QUEUED).update(status=SubmissionStatus.SCORED)
+    _submit(user, phase)  # 3 counted so far (the cancelled one does not count): a 4th fits
+    with pytest.raises(QuotaExceeded) as err:
+        _submit(user, phase)
+    assert err.value.details == {"limit": "total", "allowed": 4, "used": 4}
+
+
+def test_failed_and_cancelled_do_not_count(world):
+    user, phase, _ = world
+    phase.track.max_total = 1
+    phase.track.save()
+    first, _ = _submit(user, phase)
+    lifecycle.submission_mark_failed(submission_id=first.pk, message="boom")
+    second, _ = _submit(user, phase)
+    lifecycle.submission_mark_cancelled(submission_id=second.pk, message="stop")
+    _submit(user, phase)
+    with pytest.raises(QuotaExceeded):
+        _submit(user, phase)
+    assert Submission.objects.count() == 3
+
+
+def test_idempotency_key_returns_the_same_submission(world):
+    user, phase, _ = world
+    first, created = _submit(user, phase, key="retry-1")
+    again, created_again = _submit(user, phase, key="retry-1")
+    assert created and not created_again and again.pk == first.pk
+    assert Submission.objects.count() == 1
+    other = PhaseFactory(track=phase.track, slug="other")
+    with pytest.raises(DomainError) as err:
+        _submit(user, other, key="retry-1")
+    assert err.value.code == "idempotency_key_reused"
+
+
+@pytest.mark.parametrize("case,code", [
+    ("no team", "no_team"), ("pending", "not_approved"), ("denied", "not_approved"),
+    ("no licence", "licence_not_accepted"), ("closed", "phase_closed"), ("not yet open", "phase_not_open"),
+])
+def test_who_may_submit(case, code):
+    user = UserFactory()
+    phase = PhaseFactory()
+    challenge = phase.track.challenge
+    LicenceFactory(challenge=challenge)
+    if case in ("pending", "denied"):
+        team = ready_team(challenge=challenge, members=[user])
+        team.participation.status = ParticipationStatus.PENDING if case == "pending" else ParticipationStatus.DENIED
+        team.participation.save()
+    elif case == "no licence":
+        TeamFactory(challenge=challenge, members=[user])
+    elif case in ("closed", "not yet open"):
+        ready_team(challenge=challenge, members=[user])
+        now = timezone.now()
+        window = (now - timedelta(days=3), now - timedelta(days=1)) if case == "closed" else \
+            (now + timedelta(days=1), now + timedelta(days=3))
+        phase.opens_at, phase.closes_at = window
+        phase.save()
+    with pytest.raises(DomainError) as err:
+        _submit(user, phase)
+    assert err.value.code == code
+    assert not Submission.objects.exists()
+
+
+def test_track_that_takes_only_containers_refuses_files(world):
+    user, phase, _ = world
+    phase.track.accepts_files, phase.track.accepts_containers = False, True
+    phase.track.save()
+    with pytest.raises(DomainError, match="containerised models"):
+        _submit(user, phase)
+
+
+def test_permission_errors_are_403(world):
+    with pytest.raises(PermissionDenied) as err:
+        _submit(UserFactory(), world[1])
+    assert err.value.status == 403

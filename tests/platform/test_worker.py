@@ -12,7 +12,7 @@ from django.db import transaction
 
 from tests.conftest import require
 from tests.platform.factories import SubmissionFactory
-from tests.platform.worker import celery_worker, wait_for
+from tests.platform.worker import celery_worker, isolated_redis_url, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.broker, pytest.mark.postgres]
 
@@ -23,18 +23,6 @@ def _reachable(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
-
-
-def _redis_url() -> str:
-    # One Redis database per xdist process, so parallel test processes never share a queue.
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    return f"redis://127.0.0.1:6379/{1 + int(worker.removeprefix('gw') or 0) % 14}"
-
-
-def _flush_redis(url: str) -> None:
-    import redis
-
-    redis.Redis.from_url(url).flushdb()
 
 
 def _score_through_worker(broker_url: str, tmp_path) -> Submission:
@@ -52,8 +40,7 @@ def _score_through_worker(broker_url: str, tmp_path) -> Submission:
 
 def test_worker_scores_through_redis(tmp_path):
     require(_reachable("127.0.0.1", 6379), "needs Redis on 127.0.0.1:6379")
-    url = _redis_url()
-    _flush_redis(url)
+    url = isolated_redis_url()
     submission = _score_through_worker(url, tmp_path)
     assert submission.attempts == 1
     assert sorted(SubmissionScore.objects.filter(submission=submission).values_list("split", flat=True)) == [

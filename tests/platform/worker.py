@@ -70,9 +70,10 @@ def celery_worker(broker_url: str, *, queues: str = "default,score", log_path: P
 
 def _switch_broker(app, url: str) -> None:
     """Point the test process's Celery app at another broker, dropping pooled connections."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    from kombu import pools
+
+    pools.reset()  # kombu keeps pools per connection globally; closed ones must not be reused
+    app._pool = None
     app.amqp._producer_pool = None
     # Celery reads CELERY_BROKER_URL from the environment before its configuration.
     os.environ["CELERY_BROKER_URL"] = url
@@ -88,3 +89,19 @@ def wait_for(predicate, *, timeout: float, what: str, log_path: Path | None = No
         time.sleep(0.2)
     tail = log_path.read_text()[-3000:] if log_path and log_path.exists() else ""
     raise AssertionError(f"timed out after {timeout}s waiting for {what}\nworker log:\n{tail}")
+
+
+def isolated_redis_url(base: str = "redis://127.0.0.1:6379") -> str:
+    """A Redis database of its own for this xdist process, flushed, so parallel runs never share queues."""
+    import redis
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    url = f"{base}/{1 + int(worker.removeprefix('gw') or 0) % 14}"
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+def broker_for_tests() -> str:
+    """Redis when the run is configured with it (CI), else the embedded file-system broker."""
+    configured = os.environ.get("CELERY_BROKER_URL", "")
+    return isolated_redis_url(configured.rsplit("/", 1)[0]) if configured.startswith("redis://") else "filesystem://"

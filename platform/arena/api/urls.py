@@ -8,6 +8,8 @@ app_name = "api"
 urlpatterns = [
     path("schema", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("", include("arena.datasets.api.urls")),
+    path("", include("arena.participation.api.urls")),
 ]
 
 urlpatterns += [

@@ -43,12 +43,11 @@ def requested_range(header: str | None, size: int) -> tuple[int, int] | None:
             raise Unsatisfiable
         return max(size - length, 0), size - 1
     start = int(first)
-    end = size - 1 if last == "" else int(last)
-    if end < start:
+    if last != "" and int(last) < start:
         return None  # invalid range-spec: ignored, as the RFC says
     if start >= size:
         raise Unsatisfiable
-    return start, min(end, size - 1)
+    return start, size - 1 if last == "" else min(int(last), size - 1)
 
 
 def _stream(key: str, start: int, length: int) -> Iterator[bytes]:

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.db.models import Prefetch
 
 from arena.core.admin_scoping import OrganiserScopedAdmin
 from arena.core.errors import DomainError
@@ -9,7 +10,7 @@ from arena.participation.models import LicenceAcceptance, Participation
 
 
 class DecisionActionForm(ActionForm):
-    reason = forms.CharField(required=False, label="Reason (sent to the team when denying)")
+    reason = forms.CharField(required=False, label="Reason (sent to the team when denying or revoking)")
 
 
 @admin.register(Participation)
@@ -17,30 +18,64 @@ class ParticipationAdmin(OrganiserScopedAdmin):
     organiser_can_add = False
     organiser_can_delete = False
     action_form = DecisionActionForm
-    list_display = ("team", "challenge", "status", "requested_at", "decided_at", "decided_by")
+    list_display = ("team", "challenge", "status", "licence_accepted", "signed_agreement", "requested_at",
+                    "decided_at", "decided_by")
     list_filter = ("status", "challenge")
     search_fields = ("team__name",)
     readonly_fields = ("team", "challenge", "status", "requested_at", "decided_at", "decided_by",
                        "decision_reason")
-    actions = ["approve", "deny"]
+    actions = ["approve", "deny", "revoke"]
 
-    @admin.action(description="Approve the selected teams")
-    def approve(self, request, queryset):
-        done = sum(services.participation_approve(actor=request.user, participation=p) for p in queryset)
-        self.message_user(request, f"Approved {done} team(s).")
+    def get_queryset(self, request):
+        acceptances = LicenceAcceptance.objects.select_related("licence").order_by("-licence__version")
+        return super().get_queryset(request).select_related("team", "challenge", "decided_by").prefetch_related(
+            Prefetch("team__licence_acceptances", queryset=acceptances, to_attr="acceptances"),
+            "challenge__licences",
+        )
 
-    @admin.action(description="Deny the selected teams (give a reason)")
-    def deny(self, request, queryset):
-        reason = request.POST.get("reason", "")
+    @staticmethod
+    def _latest(participation: Participation) -> LicenceAcceptance | None:
+        acceptances = getattr(participation.team, "acceptances", None)
+        return acceptances[0] if acceptances else None
+
+    @admin.display(description="Licence accepted")
+    def licence_accepted(self, participation: Participation) -> str:
+        latest = self._latest(participation)
+        current = max((lic.version for lic in participation.challenge.licences.all()), default=None)
+        if latest is None:
+            return "no"
+        if latest.licence.version != current:
+            return f"v{latest.licence.version} (current is v{current})"
+        return f"v{latest.licence.version} by {latest.full_name}, {latest.affiliation}"
+
+    @admin.display(description="Signed agreement", boolean=True)
+    def signed_agreement(self, participation: Participation) -> bool | None:
+        if not participation.challenge.requires_signed_agreement:
+            return None
+        latest = self._latest(participation)
+        return bool(latest and latest.signed_agreement)
+
+    def _decide(self, request, queryset, service, verb: str, **kwargs) -> None:
         try:
-            done = sum(
-                services.participation_deny(actor=request.user, participation=p, reason=reason)
-                for p in queryset
-            )
+            done = sum(service(actor=request.user, participation=p, **kwargs) for p in queryset)
         except DomainError as exc:
             self.message_user(request, exc.message, level=messages.ERROR)
             return
-        self.message_user(request, f"Denied {done} team(s).")
+        self.message_user(request, f"{verb} {done} team(s).")
+
+    @admin.action(description="Approve the selected teams")
+    def approve(self, request, queryset):
+        self._decide(request, queryset, services.participation_approve, "Approved")
+
+    @admin.action(description="Deny the selected teams (give a reason)")
+    def deny(self, request, queryset):
+        self._decide(request, queryset, services.participation_deny, "Denied",
+                     reason=request.POST.get("reason", ""))
+
+    @admin.action(description="Revoke access of the selected teams (give a reason)")
+    def revoke(self, request, queryset):
+        self._decide(request, queryset, services.participation_revoke, "Revoked",
+                     reason=request.POST.get("reason", ""))
 
 
 @admin.register(LicenceAcceptance)
@@ -48,7 +83,13 @@ class LicenceAcceptanceAdmin(OrganiserScopedAdmin):
     challenge_path = "team__challenge"
     organiser_can_add = False
     organiser_can_delete = False
-    list_display = ("team", "licence", "full_name", "affiliation", "accepted_on")
+    list_display = ("team", "licence", "full_name", "affiliation", "accepted_on", "has_agreement")
     list_filter = ("licence__challenge",)
+    list_select_related = ("team", "licence")
     readonly_fields = ("team", "licence", "accepted_by", "full_name", "affiliation", "accepted_on",
-                       "signed_agreement", "created_at")
+                       "signed_agreement", "agreement_size", "agreement_sha256", "agreement_uploaded_at",
+                       "agreement_uploaded_by", "created_at")
+
+    @admin.display(description="Signed agreement", boolean=True)
+    def has_agreement(self, acceptance: LicenceAcceptance) -> bool:
+        return bool(acceptance.signed_agreement)

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from arena.participation.api import views
+
+urlpatterns = [
+    path("challenges/<slug:slug>/licence", views.LicenceStatusView.as_view(), name="licence-status"),
+    path("challenges/<slug:slug>/licence/accept", views.LicenceAcceptView.as_view(), name="licence-accept"),
+    path("challenges/<slug:slug>/licence/agreement", views.LicenceAgreementView.as_view(),
+         name="licence-agreement"),
+]

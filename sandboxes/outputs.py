@@ -20,11 +20,13 @@ _CHUNK = 1 << 20
 @dataclass
 class CopiedOutput:
     """What `copy_output` wrote: file paths relative to the destination (POSIX, sorted), the
-    bytes copied, the tmpfs pages those files occupy, and what it refused to copy."""
+    bytes copied, the tmpfs pages those files occupy, how many entries (files, folders and
+    others) the folder held, and what it refused to copy."""
 
     files: list[str] = field(default_factory=list)
     bytes_copied: int = 0
     pages_used: int = 0
+    entries: int = 0
     skipped: list[str] = field(default_factory=list)
     cut: bool = False
 
@@ -82,6 +84,7 @@ def copy_output(chunks: Iterable[bytes], destination: Path, *, max_bytes: int) -
                 if member.name.rstrip("/") != root:
                     copied.skipped.append(member.name)
                 continue
+            copied.entries += 1
             target = destination.joinpath(*relative.parts)
             if member.isdir():
                 target.mkdir(parents=True, exist_ok=True)

@@ -73,10 +73,14 @@ def _csv_rows(path: Path, data: bytes) -> list[tuple[str | None, ...]]:
 
 def _xlsx_rows(path: Path, data: bytes) -> list[tuple[str | None, ...]]:
     import openpyxl  # imported here: only workbooks need it, and it is slow to import
+    from openpyxl.utils.exceptions import InvalidFileException
 
+    # SyntaxError covers the XML parser's errors on a damaged workbook part.
+    unreadable = (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError,
+                  SyntaxError)
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+    except unreadable as error:
         raise AssetError(f"{path.name} is not a readable .xlsx workbook ({error})") from None
     try:
         if not book.worksheets:
@@ -86,6 +90,8 @@ def _xlsx_rows(path: Path, data: bytes) -> list[tuple[str | None, ...]]:
             tuple(_cell_text(value) for value in row)
             for row in sheet.iter_rows(values_only=True)
         ]
+    except unreadable as error:
+        raise AssetError(f"{path.name} is not a readable .xlsx workbook ({error})") from None
     finally:
         book.close()
 

@@ -12,6 +12,7 @@ import socket
 from dataclasses import dataclass
 
 import pytest
+
 from tests.conftest import require
 
 ACCESS_KEY = "arena-test-access-key"
@@ -83,10 +84,13 @@ def s3_storage(s3_server, settings) -> S3Bucket:
                 "region_name": REGION,
                 "access_key": ACCESS_KEY,
                 "secret_key": SECRET_KEY,
-                "default_acl": None,
+                # Real S3 keeps every object of a private bucket private; moto serves an object
+                # completed by a multipart upload without an ACL to anyone, unless the ACL is explicit.
+                "default_acl": "private",
                 "querystring_auth": True,
                 "file_overwrite": False,
                 "addressing_style": "path",
+                "signature_version": "s3v4",
                 "transfer_config": TransferConfig(multipart_threshold=MULTIPART_THRESHOLD,
                                                   multipart_chunksize=MULTIPART_THRESHOLD),
             },

@@ -206,3 +206,18 @@ def test_reveal_cancel_and_rerun_actions(client, world, django_capture_on_commit
     assert len(callbacks) == 1  # one scoring task is sent once the transaction commits
     assert set(AuditEntry.objects.values_list("action", flat=True)) >= {
         "phase.reveal_private", "submission.cancel", "submission.rerun"}
+
+
+def test_disqualify_needs_a_reason_and_shows_it_to_the_team(client, world):
+    from arena.submissions.models import SubmissionStatus as S
+
+    sub = world["sub_a"]
+    Submission.objects.filter(pk=sub.pk).update(status=S.SCORED)
+    client.force_login(world["users"]["organiser_a"])
+    _action(client, "submissions_submission", "disqualify", [sub.pk], reason="")
+    assert Submission.objects.get(pk=sub.pk).disqualified_at is None
+    _action(client, "submissions_submission", "disqualify", [sub.pk], reason="Trained on test labels")
+    sub.refresh_from_db()
+    assert sub.disqualified_reason == "Trained on test labels" and sub.disqualified_at is not None
+    client.force_login(world["users"]["participant"])
+    assert "Trained on test labels" in client.get(f"/submissions/{sub.pk}/").text

@@ -104,3 +104,29 @@ def test_reconciler_requeues_stale_and_fails_exhausted(settings, django_capture_
     assert statuses[exhausted.pk] == S.FAILED
     assert Submission.objects.get(pk=stale.pk).status_changed_at > old
     assert "did not complete after 3 attempts" in Submission.objects.get(pk=exhausted.pk).error_message
+
+
+def test_team_is_emailed_the_result(mailoutbox, django_capture_on_commit_callbacks):
+    from tests.platform.factories import TeamFactory, UserFactory
+
+    member = UserFactory(email="member@example.org")
+    sub = _queued(team=TeamFactory(members=[member]))
+    sub.team.challenge = sub.phase.track.challenge
+    with django_capture_on_commit_callbacks(execute=True):
+        submission_score(submission_id=sub.pk)
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == ["member@example.org"]
+    assert "scored 0.5556" in mailoutbox[0].subject and f"/submissions/{sub.pk}/" in mailoutbox[0].body
+    bad = _queued(team=sub.team, file=ContentFile(b"name,discrete\ns1,elated\n", name="p.csv"))
+    with django_capture_on_commit_callbacks(execute=True):
+        submission_score(submission_id=bad.pk)
+    assert "could not be scored" in mailoutbox[1].subject and "elated" in mailoutbox[1].body
+
+
+def test_scoring_puts_the_entry_on_the_leaderboard_in_the_same_transaction():
+    from arena.leaderboards.models import LeaderboardEntry
+
+    sub = _queued()
+    submission_score(submission_id=sub.pk)
+    entry = LeaderboardEntry.objects.get(phase=sub.phase, split="public")
+    assert (entry.submission_id, entry.rank, entry.score) == (sub.pk, 1, pytest.approx(5 / 9))

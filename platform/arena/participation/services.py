@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-import smtplib
 from datetime import date
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -18,6 +16,7 @@ from arena.challenges.permissions import ensure_organiser
 from arena.challenges.selectors import challenge_current_licence
 from arena.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from arena.core.keys import sha256_of
+from arena.core.mail import send_notice_on_commit
 from arena.participation.models import LicenceAcceptance, Participation, ParticipationStatus
 from arena.teams.models import Team
 from arena.teams.selectors import team_of
@@ -30,17 +29,8 @@ PDF_MAGIC = b"%PDF-"
 
 
 def _send(subject: str, body: str, emails: list[str]) -> None:
-    if not emails:
-        return
-
-    def deliver() -> None:
-        try:
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, emails)
-        except (smtplib.SMTPException, OSError):
-            # The decision stands even if the mail server is down; the team sees it on the site.
-            logger.exception("could not send %r to %s", subject, emails)
-
-    transaction.on_commit(deliver)
+    # The decision stands even if the mail server is down; the team sees it on the site.
+    send_notice_on_commit(subject=subject, body=body, to=emails)
 
 
 def _notify_team(participation: Participation, subject: str, body: str) -> None:

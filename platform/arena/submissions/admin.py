@@ -2,8 +2,9 @@ from django.contrib import admin, messages
 
 from arena.core.admin_scoping import OrganiserScopedAdmin, ScopedTabularInline
 from arena.core.errors import DomainError
+from arena.participation.admin import DecisionActionForm
 from arena.submissions.models import Submission, SubmissionScore
-from arena.submissions.services.actions import submission_cancel, submission_rerun
+from arena.submissions.services.actions import submission_cancel, submission_disqualify, submission_rerun
 
 
 class ScoreInline(ScopedTabularInline):
@@ -27,7 +28,8 @@ class SubmissionAdmin(OrganiserScopedAdmin):
     search_fields = ("method_name", "team__name", "public_id")
     list_select_related = ("team", "phase__track__challenge")
     inlines = [ScoreInline]
-    actions = ["rerun", "cancel"]
+    action_form = DecisionActionForm
+    actions = ["rerun", "cancel", "disqualify"]
     readonly_fields = (
         "public_id", "phase", "team", "submitted_by", "kind", "status", "status_changed_at", "file",
         "file_name", "file_size", "file_sha256", "image_reference", "image_digest", "method_name",
@@ -51,3 +53,8 @@ class SubmissionAdmin(OrganiserScopedAdmin):
     @admin.action(description="Cancel the selected submissions")
     def cancel(self, request, queryset):
         self._run(request, submission_cancel, queryset, "Cancelled")
+
+    @admin.action(description="Disqualify the selected submissions (give a reason)")
+    def disqualify(self, request, queryset):
+        reason = request.POST.get("reason", "")
+        self._run(request, lambda **kw: submission_disqualify(reason=reason, **kw), queryset, "Disqualified")

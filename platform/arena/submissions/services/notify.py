@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
 
+from arena.core.mail import send_notice_on_commit
 from arena.submissions.models import Submission, SubmissionStatus
 
 
@@ -31,6 +30,4 @@ def notify_team_of_result(*, submission_id: int) -> None:
         body = (f"Your submission #{submission.pk} ('{submission.method_name}') to {track.title} / "
                 f"{submission.phase.title} failed:\n\n{submission.error_message}\n\n"
                 f"It does not count against your limits. Details: {link}\n")
-    transaction.on_commit(
-        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, emails, fail_silently=True)
-    )
+    send_notice_on_commit(subject=subject, body=body, to=emails)

@@ -1,0 +1,59 @@
+"""Submitting from the browser pages (the form, and the JSON answer the progress-bar script reads)."""
+
+import pytest
+from arena.submissions.models import Submission
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from tests.platform.factories import PhaseFactory, UserFactory, ready_team
+
+pytestmark = pytest.mark.django_db
+
+GOOD = b"name,discrete\ns1,happy\ns2,sad\ns3,angry\ns4,neutral\ns5,worried\n"
+
+
+@pytest.fixture
+def setup(client):
+    user = UserFactory()
+    phase = PhaseFactory()
+    ready_team(challenge=phase.track.challenge, members=[user])
+    client.force_login(user)
+    url = f"/c/{phase.track.challenge.slug}/t/{phase.track.slug}/p/{phase.slug}/"
+    return client, url, phase
+
+
+def test_phase_page_shows_the_form_and_the_format(setup):
+    client, url, _ = setup
+    page = client.get(url)
+    assert page.status_code == 200
+    assert 'id="submit-form"' in page.text and 'enctype="multipart/form-data"' in page.text
+    assert "upload-bar" in page.text and "name,discrete" in page.text
+
+
+def test_form_upload_redirects_to_the_submission(setup):
+    client, url, _ = setup
+    response = client.post(url, {"file": SimpleUploadedFile("p.csv", GOOD), "method_name": "Form run"})
+    sub = Submission.objects.get()
+    assert response.status_code == 302 and response.url == f"/submissions/{sub.pk}/"
+    detail = client.get(response.url)
+    assert "Form run" in detail.text and 'data-status="queued"' in detail.text
+
+
+def test_json_upload_answers_for_the_progress_script(setup):
+    client, url, _ = setup
+    ok = client.post(url, {"file": SimpleUploadedFile("p.csv", GOOD), "method_name": "XHR"},
+                     HTTP_ACCEPT="application/json")
+    assert ok.status_code == 201 and ok.json()["redirect"] == f"/submissions/{ok.json()['id']}/"
+    bad = client.post(url, {"file": SimpleUploadedFile("p.csv", b"name,discrete\ns1,elated\n"), "method_name": "XHR"},
+                      HTTP_ACCEPT="application/json")
+    assert bad.status_code == 422
+    assert "line 2" in bad.json()["message"] and "elated" in bad.json()["message"]
+    assert Submission.objects.count() == 1
+
+
+def test_form_errors_are_shown_next_to_the_form(setup):
+    client, url, _ = setup
+    response = client.post(url, {"file": SimpleUploadedFile("p.csv", b"name,discrete\ns1,elated\n"),
+                                 "method_name": "x"})
+    assert response.status_code == 422 and "elated" in response.text
+    assert client.post(url, {"method_name": "no file"}).status_code == 400
+    assert not Submission.objects.exists()

@@ -37,8 +37,8 @@ class ArchiveImage:
     gzipped: bool
 
 
-def _mb(size: int) -> str:
-    return f"{size / 2**20:.1f} MB"
+def _size(size: int) -> str:
+    return f"{size / 2**20:.1f} MB" if size >= 100 * 1024 else f"{size:,} bytes"
 
 
 def _safe_name(name: str) -> PurePosixPath:
@@ -87,7 +87,7 @@ def inspect_image_archive(path: Path, *, max_bytes: int) -> ArchiveImage:
     size = path.stat().st_size
     if size > max_bytes:
         raise SandboxError(
-            f"The image archive is {_mb(size)}; this track accepts at most {_mb(max_bytes)}."
+            f"The image archive is {_size(size)}; this track accepts at most {_size(max_bytes)}."
         )
     with path.open("rb") as handle:
         gzipped = handle.read(2) == GZIP_MAGIC
@@ -102,7 +102,7 @@ def inspect_image_archive(path: Path, *, max_bytes: int) -> ArchiveImage:
                 expanded += member.size
                 if expanded > max_bytes * MAX_EXPANSION:
                     raise SandboxError(
-                        f"The image archive expands to more than {_mb(max_bytes * MAX_EXPANSION)}"
+                        f"The image archive expands to more than {_size(max_bytes * MAX_EXPANSION)}"
                         "; this track does not accept it."
                     )
                 key = PurePosixPath(*_normalise(PurePosixPath(member.name))).as_posix()

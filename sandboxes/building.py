@@ -22,6 +22,8 @@ from sandboxes.errors import SandboxError
 log = logging.getLogger(__name__)
 
 HASH_LENGTH = 16
+# Dockerfiles label their intermediate stages with this, so that they are pruned after a build.
+BUILD_STAGE_LABEL = "arena.build-stage"
 
 
 def recipe_hash(*parts: str | bytes) -> str:
@@ -80,7 +82,21 @@ def cached_image(
     else:
         log.info("reusing %s (%s)", tag, image_id)
     client.images.get(image_id).tag(repository, "latest")
+    _drop_stale_tags(client, repository, keep={tag, f"{repository}:latest"})
     return image_id
+
+
+def _drop_stale_tags(client: docker.DockerClient, repository: str, keep: set[str]) -> None:
+    """Untag earlier recipe builds of `repository`; the engine deletes those no longer used."""
+    for image in client.images.list(name=repository):
+        for stale in set(image.tags) - keep:
+            if stale.rpartition(":")[0] != repository:
+                continue
+            try:
+                client.images.remove(stale, noprune=False)
+                log.info("removed the stale %s", stale)
+            except APIError as exc:
+                log.warning("could not remove the stale %s: %s", stale, exc.explanation or exc)
 
 
 def build_dockerfile(
@@ -114,13 +130,24 @@ def build_dockerfile(
         raise SandboxError(f"building {tag} failed: {exc.msg}\n{tail}") from exc
     except APIError as exc:
         raise SandboxError(f"building {tag} failed: {exc.explanation or exc}") from exc
+    finally:
+        # Intermediate stages stay behind as untagged images; those labelled as such go.
+        try:
+            client.images.prune(filters={"dangling": True, "label": BUILD_STAGE_LABEL})
+        except APIError as exc:
+            log.warning("could not prune build stages: %s", exc)
 
 
 def _echo_stream(output: Iterable[dict], echo: Callable[[str], None]) -> None:
+    pending = ""
     for chunk in output:
-        text = chunk.get("stream", "").rstrip()
-        if text:
-            echo(text)
+        pending += chunk.get("stream", "")
+        *lines, pending = pending.split("\n")
+        for line in lines:
+            if line.strip():
+                echo(line.rstrip())
+    if pending.strip():
+        echo(pending.rstrip())
 
 
 def _tail_lines(build_log: Iterable[dict], count: int) -> str:

@@ -66,10 +66,14 @@ def parse_reference(reference: str) -> ImageReference:
 def _entry_name(entry: str) -> str:
     """An allowlist entry as a `registry[/path]` prefix."""
     text = entry.strip().rstrip("/")
-    if "/" not in text and _looks_like_domain(text):
-        return text.lower()
-    parsed = parse_reference(text)
-    return parsed.name
+    first, _, rest = text.partition("/")
+    if _looks_like_domain(first):
+        registry = first.lower()
+        if registry in ("index.docker.io", "registry-1.docker.io"):
+            registry = DEFAULT_REGISTRY
+        # A registry's path prefix (`docker.io/library`) is taken as written.
+        return f"{registry}/{rest}" if rest else registry
+    return parse_reference(text).name
 
 
 def is_allowed(reference: ImageReference, allowlist: Sequence[str]) -> bool:

@@ -26,6 +26,7 @@ from sandboxes.outputs import PAGE_BYTES, CopiedOutput, copy_output
 from sandboxes.spec import (
     KEEPER_IMAGE,
     OUTPUT_MAX_INODES,
+    RUN_LABEL,
     build_container_spec,
     container_name,
     keeper_container_spec,
@@ -139,8 +140,8 @@ def _run(
             duration_s=time.monotonic() - started,
             failure=messages.could_not_start(reason),
         )
-    exit_code, timed_out = _wait(model, limits.wall_seconds)
-    duration = time.monotonic() - started
+    exit_code, timed_out, ended = _wait(model, limits.wall_seconds)
+    duration = ended - started
 
     model.reload()
     oom_killed = bool(model.attrs["State"].get("OOMKilled"))
@@ -163,20 +164,23 @@ def _run(
     return _with_failure(result, limits)
 
 
-def _wait(model, wall_seconds: float) -> tuple[int | None, bool]:  # type: ignore[no-untyped-def]
-    """Wait for the model; kill it at the time limit. Returns (exit code, timed out)."""
+def _wait(model, wall_seconds: float) -> tuple[int | None, bool, float]:  # type: ignore[no-untyped-def]
+    """Wait for the model; kill it at the time limit.
+
+    Returns (exit code, timed out, when it ended on the monotonic clock)."""
     try:
-        return int(model.wait(timeout=wall_seconds)["StatusCode"]), False
+        status = model.wait(timeout=wall_seconds)
+        return int(status["StatusCode"]), False, time.monotonic()
     except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
-        pass
+        ended = time.monotonic()
     try:
         model.kill()
     except APIError as exc:
         if exc.status_code != 409:  # 409: it stopped on its own just now
             raise
-        return int(model.wait(timeout=KILL_GRACE_S)["StatusCode"]), False
+        return int(model.wait(timeout=KILL_GRACE_S)["StatusCode"]), False, ended
     model.wait(timeout=KILL_GRACE_S)
-    return None, True
+    return None, True, ended
 
 
 def _capped_logs(model, log_bytes: int) -> tuple[str, bool]:  # type: ignore[no-untyped-def]
@@ -240,24 +244,29 @@ def _quietly(action) -> None:  # type: ignore[no-untyped-def]
 
 
 def sweep_sandboxes(
-    *, client: docker.DockerClient | None = None, older_than_s: float = 0.0
+    *,
+    client: docker.DockerClient | None = None,
+    older_than_s: float = 0.0,
+    run_id: str | None = None,
 ) -> int:
-    """Remove sandbox containers (label `arena.sandbox=1`) created more than `older_than_s`
-    seconds ago, then every sandbox volume no container uses; return how many containers went.
+    """Remove sandbox containers (label `arena.sandbox=1`, or only run `run_id`'s) created
+    more than `older_than_s` seconds ago, then the sandbox volumes no container uses any more;
+    return how many containers went.
 
-    For a worker's start-up, after a crash that skipped the clean-up of `run_container`.
+    For a worker's start-up, after a crash that skipped the clean-up of `run_container`: pass
+    an age above the longest time limit, so that live runs of other workers are spared.
     """
     client = docker_client(client)
+    label = f"{RUN_LABEL}={run_id}" if run_id else f"{SANDBOX_LABEL}=1"
     now = time.time()
     removed = 0
-    for summary in client.api.containers(all=True, filters={"label": f"{SANDBOX_LABEL}=1"}):
+    for summary in client.api.containers(all=True, filters={"label": label}):
         if now - float(summary.get("Created", 0)) >= older_than_s:
             _quietly(lambda c=summary["Id"]: client.api.remove_container(c, force=True, v=True))
             removed += 1
-    volumes = client.api.volumes(filters={"label": f"{SANDBOX_LABEL}=1"}).get("Volumes") or []
-    for volume in volumes:
+    for volume in client.api.volumes(filters={"label": label}).get("Volumes") or []:
         try:
             client.api.remove_volume(volume["Name"])
         except APIError:
-            pass  # still in use by a live run
+            pass  # still used by a live run
     return removed

@@ -246,7 +246,7 @@ class TrackScorer(ABC):
         if not self.needs_assets:
             return
         if assets_dir is None:
-            raise AssetError(f"track '{self.key}' needs an assets folder; pass --assets DIR")
+            raise AssetError(f"track '{self.key}' needs an assets folder and none was given (command line: --assets DIR)")
         if not Path(assets_dir).is_dir():
             raise AssetError(f"assets folder '{assets_dir}' does not exist or is not a folder")
 
@@ -264,7 +264,7 @@ class TrackScorer(ABC):
         pred_table = self._read(pred, "prediction", opts)
         gold_tables = [self._read(gold, "gold", opts) for gold in golds]
         if gold_tables:
-            self._check_key_rule(pred_table, gold_tables, opts)
+            self._check_key_rule(pred_table, gold_tables)
         return len(pred_table)
 
     def score(
@@ -292,7 +292,7 @@ class TrackScorer(ABC):
         loaded = self.load_assets(Path(assets) if assets is not None else None, opts)
         pred_table = self._read(pred, "prediction", opts)
         gold_tables = {name: self._read(src, "gold", opts) for name, src in golds.items()}
-        union_found = self._check_key_rule(pred_table, list(gold_tables.values()), opts)
+        union_found = self._check_key_rule(pred_table, list(gold_tables.values()))
         results = {}
         for name, gold_table in gold_tables.items():
             found = union_found if len(gold_tables) == 1 else locate_keys(pred_table.key_index, gold_table.key_index)
@@ -329,7 +329,7 @@ class TrackScorer(ABC):
             )
         return table
 
-    def _check_key_rule(self, pred: Table, golds: Sequence[Table], options: Mapping[str, object]) -> np.ndarray:
+    def _check_key_rule(self, pred: Table, golds: Sequence[Table]) -> np.ndarray:
         """Check the key rule against the union of the golds' keys; returns, for each union key,
         its prediction row."""
         if len(golds) == 1:
@@ -340,9 +340,10 @@ class TrackScorer(ABC):
         missing = np.flatnonzero(found < 0)
         if missing.size:
             first = union.keys[missing[0]].decode("utf-8")
+            every = "candidate" if self.allows_extra_keys else "test sample"
             raise SubmissionFormatError(
                 f"no row for {self.key_column} {first!r} ({missing.size} of {len(union.keys)} "
-                "test keys have no row); write one row for every test sample",
+                f"test keys have no row); write one row for every {every}",
                 file=pred.file,
                 column=self.key_column,
             )

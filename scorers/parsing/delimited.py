@@ -107,6 +107,13 @@ def _check_header(found: list[str], expected: tuple[str, ...], file: str, line: 
     cleaned = [name.strip() for name in found]
     if tuple(cleaned) == expected:
         return
+    if len(cleaned) == 1 and len(expected) > 1 and any(mark in cleaned[0] for mark in ";\t|"):
+        raise SubmissionFormatError(
+            f"the header {cleaned[0]!r} is not separated by commas; save the file as CSV with "
+            f"commas, the first line being {wanted}",
+            file=file,
+            row=line,
+        )
     for position, name in enumerate(expected):
         if position >= len(cleaned):
             message = f"the header lacks {name!r}; the first line must be {wanted}"
@@ -145,7 +152,10 @@ def _split_plain(
     if len(text) < 8:
         text = text.ljust(8, b"\n")  # the 8-byte word view below needs 8 bytes
     body = np.frombuffer(text, dtype=np.uint8)
-    separators = np.flatnonzero((body == _NL) | (body == _COMMA))
+    is_separator = body == _NL
+    is_separator |= body == _COMMA
+    separators = np.flatnonzero(is_separator)
+    del is_separator
     newline_at = np.flatnonzero(body[separators] == _NL)  # indices into `separators`
     line_ends = separators[newline_at]
     line_starts = np.concatenate(([0], line_ends[:-1] + 1))

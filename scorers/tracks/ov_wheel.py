@@ -8,6 +8,7 @@ the score is the mean F over the wheels. The organisers' evaluation defines ever
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,22 @@ from scorers.wheel.wordnet import WordNetLemmas, require_wordnet, wordnet_lemmas
 __all__ = ["OpenVocabularyWheelScorer"]
 
 _HEADER = ("name", "openset")
+
+
+# Parsed label lists of the columns still alive, by the column's identity: a reference file is
+# parsed once per process (the base class caches its table), so its labels are split once too.
+_parsed_columns: dict[int, tuple[weakref.ref, LabelLists]] = {}
+
+
+def _label_lists(column: np.ndarray) -> LabelLists:
+    key = id(column)
+    found = _parsed_columns.get(key)
+    if found is not None and found[0]() is column:
+        return found[1]
+    lists = LabelLists.from_cells(column.tolist())
+    _parsed_columns[key] = (weakref.ref(column, lambda _, key=key: _parsed_columns.pop(key, None)),
+                            lists)
+    return lists
 
 
 @dataclass(frozen=True)
@@ -106,8 +123,8 @@ class OpenVocabularyWheelScorer(TrackScorer):
 
     def _score(self, gold: Table, pred: Table, assets: _WheelAssets) -> tuple[
             WheelScores, LabelLists, LabelLists]:
-        gold_lists = LabelLists.from_cells(gold["openset"].tolist())
-        pred_lists = LabelLists.from_cells(pred["openset"].tolist())
+        gold_lists = _label_lists(gold["openset"])
+        pred_lists = _label_lists(pred["openset"])
         scores = score_label_lists(gold_lists, pred_lists, assets.label_map, assets.lemmas)
         return scores, gold_lists, pred_lists
 

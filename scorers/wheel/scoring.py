@@ -186,10 +186,14 @@ def _explanations(scores: WheelScores, label_map: LabelMap) -> dict[str, dict[st
     return found
 
 
-def _per_sample(values: np.ndarray) -> list[list[float | None]]:
-    shown = values.astype(object)
-    shown[np.isnan(values)] = None
-    return shown.tolist()
+def _per_sample(columns: Sequence[np.ndarray]) -> list[tuple[float | None, ...]]:
+    """One tuple per sample from per-wheel columns, ``None`` for NaN."""
+    shown = []
+    for column in columns:
+        values = column.astype(object)
+        values[np.isnan(column)] = None
+        shown.append(values.tolist())
+    return list(zip(*shown, strict=True))
 
 
 def explanation_breakdown(
@@ -209,16 +213,20 @@ def explanation_breakdown(
     table keeps the breakdown of a large test set small.
     """
     gold, pred = _as_lists(gold), _as_lists(pred)
-    precisions = _per_sample(np.stack([o.sample_precision for o in scores.per_wheel], axis=1))
-    recalls = _per_sample(np.stack([o.sample_recall for o in scores.per_wheel], axis=1))
-    gold_at, pred_at = gold.offsets.tolist(), pred.offsets.tolist()
-    gold_lists = [gold.labels[a:b] for a, b in zip(gold_at, gold_at[1:], strict=False)]
-    pred_lists = [pred.labels[a:b] for a, b in zip(pred_at, pred_at[1:], strict=False)]
+    precisions = _per_sample([o.sample_precision for o in scores.per_wheel])
+    recalls = _per_sample([o.sample_recall for o in scores.per_wheel])
+    # Tuples of strings and numbers (not lists) let the garbage collector stop tracking the
+    # many small per-sample objects.
+    gold_labels, pred_labels = (
+        [labels[a:b] for a, b in zip(at, at[1:], strict=False)]
+        for labels, at in ((tuple(gold.labels), gold.offsets.tolist()),
+                           (tuple(pred.labels), pred.offsets.tolist()))
+    )
     samples = [
-        {"name": name, "gold": gold_labels, "pred": pred_labels, "precision": precision,
+        {"name": name, "gold": gold_of, "pred": pred_of, "precision": precision,
          "recall": recall}
-        for name, gold_labels, pred_labels, precision, recall in zip(
-            names, gold_lists, pred_lists, precisions, recalls, strict=True)
+        for name, gold_of, pred_of, precision, recall in zip(
+            names, gold_labels, pred_labels, precisions, recalls, strict=True)
     ]
     return {"labels": _explanations(scores, label_map), "samples": samples}
 

@@ -32,6 +32,11 @@ def pdf(data: bytes = PDF, name: str = "signed.pdf") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data, content_type="application/pdf")
 
 
+def upload(g, data: bytes = PDF) -> str:
+    """Upload a signed agreement as the team owner; the stored key."""
+    return licence_agreement_upload(user=g["owner"], challenge=g["challenge"], upload=pdf(data)).signed_agreement.name
+
+
 @pytest.fixture
 def gated():
     """An ABAW-style challenge: approval and a signed agreement required; one pending team."""
@@ -149,9 +154,8 @@ def test_agreement_rules(gated):
         licence_agreement_upload(user=gated["owner"], challenge=gated["challenge"], upload=pdf())
     assert exc.value.code == "licence_not_accepted"
     accept(gated)
-    first = licence_agreement_upload(user=gated["owner"], challenge=gated["challenge"], upload=pdf()).signed_agreement.name
-    second = licence_agreement_upload(user=gated["owner"], challenge=gated["challenge"],
-                                      upload=pdf(PDF + b"% v2\n")).signed_agreement.name
+    first = upload(gated)
+    second = upload(gated, PDF + b"% v2\n")
     assert first != second
     participation_approve(actor=gated["organiser"], participation=gated["team"].participation)
     with pytest.raises(Conflict) as exc:
@@ -162,9 +166,9 @@ def test_agreement_rules(gated):
 
 def test_replacing_the_agreement_deletes_the_old_file(gated, django_capture_on_commit_callbacks):
     accept(gated)
-    first = licence_agreement_upload(user=gated["owner"], challenge=gated["challenge"], upload=pdf()).signed_agreement.name
+    first = upload(gated)
     with django_capture_on_commit_callbacks(execute=True):
-        licence_agreement_upload(user=gated["owner"], challenge=gated["challenge"], upload=pdf(PDF + b"%2\n"))
+        upload(gated, PDF + b"%2\n")
     assert not default_storage.exists(first)
 
 

@@ -116,7 +116,7 @@ def test_resampling_statistic_reproduces_the_score(key):
     options = scorer.validate_options({})
     gold = scorer._read(gold_bytes, "gold", options)
     pred = scorer._read(pred_bytes, "prediction", options)
-    pred = pred.take(scorer._check_key_rule(pred, [gold], options))
+    pred = pred.take(scorer._check_key_rule(pred, [gold]))
     result = scorer.compute(gold, pred, options=options, assets=None)
     parts = scorer.resampling(gold, pred, options=options, assets=None)
     weights = np.asarray(parts.counts, dtype=np.float64)[None, :]

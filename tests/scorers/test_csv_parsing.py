@@ -227,3 +227,10 @@ def test_hash_collisions_never_change_results(monkeypatch):
     assert locate_keys(keys, np.array([b"c", b"x"]), missing_ok=True).tolist() == [2, -1]
     assert keys_module.first_duplicate(key_index(keys)) is None
     assert keys_module.first_duplicate(key_index(np.array([b"a", b"b", b"a"]))) == (0, 2)
+
+
+def test_semicolon_separated_files_get_a_hint():
+    assert error_of(b"name;valence;emotion\na;0.5;happy\n") == (
+        "prediction file, line 1: the header 'name;valence;emotion' is not separated by commas; "
+        "save the file as CSV with commas, the first line being name,valence,emotion"
+    )

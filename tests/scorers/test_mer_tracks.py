@@ -30,7 +30,7 @@ def test_discrete_requires_every_gold_name():
         get_scorer("mer.discrete").score(gold=DISCRETE_GOLD, pred=pred)
     assert str(caught.value) == (
         "prediction file, column 'name': no row for name 's3' (1 of 4 test keys have no row); "
-        "write one row for every test sample"
+        "write one row for every candidate"
     )
 
 

@@ -51,7 +51,7 @@ def test_lemmatize_unknown_maps_missing_labels(lemmas) -> None:
                          options={"lemmatize_unknown": "true"})
     # every reference word sits on every wheel it is scored on, and each lemma maps onto it
     assert opted.score == 1.0
-    assert opted.breakdown["samples"][2]["pred"] == ["hopes", "zzzx"]
+    assert opted.breakdown["samples"][2]["pred"] == ("hopes", "zzzx")
     labels = opted.breakdown["labels"]
     assert labels["hopes"] == {
         "lemma": "hope", "wheel1": "joy", "wheel2": "anticipation", "wheel3": "joy",

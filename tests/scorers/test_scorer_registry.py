@@ -162,3 +162,20 @@ def test_tracks_without_assets_accept_none_and_asset_error_exists():
     get_scorer("abaw.va").validate_assets(None, {})
     assert issubclass(AssetError, ScorerError)
     assert scorers.SubmissionFormatError is SubmissionFormatError
+
+
+def test_an_absent_track_module_is_skipped_but_a_broken_one_is_not(monkeypatch, tmp_path):
+    from scorers import registry
+
+    monkeypatch.setattr(registry, "TRACK_MODULES", ("scorers.tracks.mer", "scorers.tracks.absent"))
+    monkeypatch.setattr(registry, "_loaded", False)
+    registry._load()
+    assert registry._loaded is True
+
+    (tmp_path / "broken_track_module.py").write_text("import a_package_that_is_not_installed\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(registry, "TRACK_MODULES", ("broken_track_module",))
+    monkeypatch.setattr(registry, "_loaded", False)
+    with pytest.raises(ModuleNotFoundError) as caught:
+        registry._load()
+    assert caught.value.name == "a_package_that_is_not_installed"

@@ -1,12 +1,34 @@
-"""CSV export of a stored leaderboard."""
+"""Rendering stored leaderboard rows as JSON and CSV (done once per refresh, not per read)."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
+import math
 from collections.abc import Iterable
 
 from arena.leaderboards.models import LeaderboardEntry
+
+
+def _number(value) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def entry_as_dict(e: LeaderboardEntry) -> dict:
+    return {
+        "rank": e.rank, "public_rank": e.public_rank, "position": e.position, "team_name": e.team_name,
+        "method_name": e.method_name, "is_baseline": e.is_baseline, "score": _number(e.score),
+        "metrics": {k: _number(v) for k, v in e.metrics.items()}, "entries_count": e.entries_count,
+        "submitted_at": e.submitted_at.isoformat().replace("+00:00", "Z"), "submission": e.submission_id,
+    }
+
+
+def leaderboard_json(entries: Iterable[LeaderboardEntry]) -> str:
+    return json.dumps([entry_as_dict(e) for e in entries], separators=(",", ":"), allow_nan=False)
 
 
 def leaderboard_csv(entries: Iterable[LeaderboardEntry], *, metric_names: list[str], split: str) -> str:

@@ -32,3 +32,23 @@ class LeaderboardEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phase_id}/{self.split} #{self.rank}: {self.team_name or self.method_name}"
+
+
+class LeaderboardSnapshot(models.Model):
+    """A board ready to send: its rows as JSON and as CSV, written by each refresh.
+
+    Reads return this text as it is, so a busy leaderboard costs one indexed query per request.
+    """
+
+    phase = models.ForeignKey("challenges.Phase", on_delete=models.CASCADE, related_name="leaderboard_snapshots")
+    split = models.CharField(max_length=16)
+    entries_json = models.TextField()
+    csv = models.TextField()
+    rows = models.PositiveIntegerField(default=0)
+    refreshed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["phase", "split"], name="one_snapshot_per_board")]
+
+    def __str__(self) -> str:
+        return f"{self.phase_id}/{self.split} ({self.rows} rows)"

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from arena.challenges.models import Phase
 from arena.challenges.permissions import is_organiser
 from arena.core.errors import PermissionDenied
-from arena.leaderboards.models import LeaderboardEntry
+from arena.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot
 from arena.submissions.models import ScoreSplit
 
 
@@ -16,6 +16,12 @@ def leaderboard_visible_splits(phase: Phase, user) -> list[str]:
     if phase.private_revealed_at is not None or is_organiser(user, phase.track.challenge):
         splits.append(ScoreSplit.PRIVATE.value)
     return splits
+
+
+def leaderboard_snapshot(*, phase: Phase, split: str, user) -> LeaderboardSnapshot | None:
+    """The ready-made JSON and CSV of one board (None before its first refresh); same rules as below."""
+    leaderboard_for_phase(phase=phase, split=split, user=user)  # raises when the board is hidden
+    return LeaderboardSnapshot.objects.filter(phase=phase, split=split).first()
 
 
 def leaderboard_for_phase(*, phase: Phase, split: str, user) -> QuerySet[LeaderboardEntry]:

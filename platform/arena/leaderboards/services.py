@@ -10,7 +10,8 @@ from django.db import transaction
 
 import scorers
 from arena.challenges.models import LeaderboardMode, Phase
-from arena.leaderboards.models import LeaderboardEntry
+from arena.leaderboards.exports import leaderboard_csv, leaderboard_json
+from arena.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot
 from arena.submissions.models import ScoreSplit, SubmissionScore, SubmissionStatus
 
 
@@ -145,4 +146,12 @@ def leaderboard_refresh(*, phase_id: int) -> dict[str, int]:
                 entries_count=counts.get(c.team_id, 1),
             ))
     LeaderboardEntry.objects.bulk_create(entries, batch_size=1000)
+    metric_names = list(scorer.metric_names)
+    for split in (ScoreSplit.PUBLIC, ScoreSplit.PRIVATE):
+        rows = [e for e in entries if e.split == split]
+        LeaderboardSnapshot.objects.update_or_create(
+            phase=phase, split=split,
+            defaults={"entries_json": leaderboard_json(rows), "rows": len(rows),
+                      "csv": leaderboard_csv(rows, metric_names=metric_names, split=split)},
+        )
     return {"public": len(public_ranked), "private": len(private_ranked)}

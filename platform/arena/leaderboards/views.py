@@ -5,8 +5,7 @@ import scorers
 from arena.challenges.models import Phase
 from arena.challenges.selectors import challenges_visible_to
 from arena.core.errors import DomainError
-from arena.leaderboards.exports import leaderboard_csv
-from arena.leaderboards.selectors import leaderboard_for_phase, leaderboard_visible_splits
+from arena.leaderboards.selectors import leaderboard_for_phase, leaderboard_snapshot, leaderboard_visible_splits
 
 
 def _phase(request, slug, track_slug, phase_slug) -> Phase:
@@ -37,11 +36,9 @@ def leaderboard_csv_page(request, slug: str, track_slug: str, phase_slug: str):
     phase = _phase(request, slug, track_slug, phase_slug)
     split = request.GET.get("split", "public")
     try:
-        entries = leaderboard_for_phase(phase=phase, split=split, user=request.user)
+        snapshot = leaderboard_snapshot(phase=phase, split=split, user=request.user)
     except DomainError as exc:
         return HttpResponse(exc.message, status=exc.status, content_type="text/plain; charset=utf-8")
-    scorer = scorers.get_scorer(phase.track.scorer_key)
-    response = HttpResponse(leaderboard_csv(entries, metric_names=list(scorer.metric_names), split=split),
-                            content_type="text/csv; charset=utf-8")
+    response = HttpResponse(snapshot.csv if snapshot else "", content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{slug}-{track_slug}-{phase_slug}-{split}.csv"'
     return response

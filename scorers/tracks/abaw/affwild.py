@@ -216,7 +216,8 @@ class AbawMtl(TrackScorer):
     def resampling(self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object) -> Resampling:
         va = va_features(gold["valence"], gold["arousal"], pred["valence"], pred["arousal"])
         annotated = gold["expression"] >= 0
-        cells = np.where(annotated, gold["expression"] * 8 + pred["expression"], 0).astype(int)
+        codes = gold["expression"].astype(np.int64) * 8 + pred["expression"].astype(np.int64)
+        cells = np.where(annotated, codes, 0)
         expression = np.zeros((len(gold), 64))
         expression[np.arange(len(gold)), cells] = annotated
         truth, guess = AbawAu._matrices(gold, pred)

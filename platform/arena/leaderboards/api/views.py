@@ -1,28 +1,32 @@
 from __future__ import annotations
 
+import json
+
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import scorers
 from arena.challenges.models import Phase
 from arena.challenges.selectors import challenges_visible_to
-from arena.leaderboards.exports import leaderboard_csv
-from arena.leaderboards.models import LeaderboardEntry
-from arena.leaderboards.selectors import leaderboard_for_phase, leaderboard_visible_splits
+from arena.leaderboards.selectors import leaderboard_snapshot, leaderboard_visible_splits
 
 
-class EntryOut(serializers.ModelSerializer):
-    submission = serializers.IntegerField(source="submission_id")
-
-    class Meta:
-        model = LeaderboardEntry
-        fields = ["rank", "public_rank", "position", "team_name", "method_name", "is_baseline", "score",
-                  "metrics", "entries_count", "submitted_at", "submission"]
+class EntryOut(serializers.Serializer):
+    rank = serializers.IntegerField(allow_null=True, help_text="Competition rank; null for baselines.")
+    public_rank = serializers.IntegerField(allow_null=True, help_text="On the private board: the public rank.")
+    position = serializers.IntegerField()
+    team_name = serializers.CharField()
+    method_name = serializers.CharField()
+    is_baseline = serializers.BooleanField()
+    score = serializers.FloatField(allow_null=True)
+    metrics = serializers.DictField(child=serializers.FloatField(allow_null=True))
+    entries_count = serializers.IntegerField()
+    submitted_at = serializers.DateTimeField()
+    submission = serializers.IntegerField()
 
 
 class LeaderboardOut(serializers.Serializer):
@@ -32,6 +36,7 @@ class LeaderboardOut(serializers.Serializer):
     greater_is_better = serializers.BooleanField()
     tie_break_metrics = serializers.ListField(child=serializers.CharField())
     visible_splits = serializers.ListField(child=serializers.CharField())
+    refreshed_at = serializers.DateTimeField(allow_null=True)
     entries = EntryOut(many=True)
 
 
@@ -50,13 +55,17 @@ class LeaderboardView(APIView):
     def get(self, request, phase_id: int):
         phase = _phase(request, phase_id)
         split = request.query_params.get("split", "public")
-        entries = leaderboard_for_phase(phase=phase, split=split, user=request.user)
+        snapshot = leaderboard_snapshot(phase=phase, split=split, user=request.user)
         scorer = scorers.get_scorer(phase.track.scorer_key)
-        return Response(LeaderboardOut({
+        head = json.dumps({
             "phase": phase.pk, "split": split, "primary_metric": scorer.primary_metric,
             "greater_is_better": scorer.greater_is_better, "tie_break_metrics": phase.track.tie_break_metrics,
-            "visible_splits": leaderboard_visible_splits(phase, request.user), "entries": entries,
-        }).data)
+            "visible_splits": leaderboard_visible_splits(phase, request.user),
+            "refreshed_at": snapshot.refreshed_at.isoformat().replace("+00:00", "Z") if snapshot else None,
+        }, separators=(",", ":"))
+        # The rows were serialised when the board was ranked; splice them in as they are.
+        body = head[:-1] + ',"entries":' + (snapshot.entries_json if snapshot else "[]") + "}"
+        return HttpResponse(body, content_type="application/json")
 
 
 class LeaderboardCsvView(APIView):
@@ -67,9 +76,7 @@ class LeaderboardCsvView(APIView):
     def get(self, request, phase_id: int):
         phase = _phase(request, phase_id)
         split = request.query_params.get("split", "public")
-        entries = leaderboard_for_phase(phase=phase, split=split, user=request.user)
-        scorer = scorers.get_scorer(phase.track.scorer_key)
-        body = leaderboard_csv(entries, metric_names=list(scorer.metric_names), split=split)
-        response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+        snapshot = leaderboard_snapshot(phase=phase, split=split, user=request.user)
+        response = HttpResponse(snapshot.csv if snapshot else "", content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="leaderboard-{phase.pk}-{split}.csv"'
         return response

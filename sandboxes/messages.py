@@ -14,7 +14,9 @@ _FORK_FAILED = re.compile(
     r"|can't start new thread"
 )
 
-_SIGNALS = {
+_EXIT_CODES = {
+    126: "its command could not be executed: check ENTRYPOINT and CMD",
+    127: "its command was not found: check ENTRYPOINT and CMD",
     134: "it aborted (SIGABRT)",
     137: "it was killed (SIGKILL)",
     139: "it crashed with a segmentation fault (SIGSEGV)",
@@ -53,7 +55,7 @@ def output_too_large(limits: SandboxLimits) -> str:
 
 
 def exited_with(code: int, limits: SandboxLimits, logs: str) -> str:
-    detail = [_SIGNALS[code]] if code in _SIGNALS else []
+    detail = [_EXIT_CODES[code]] if code in _EXIT_CODES else []
     if _FORK_FAILED.search(logs):
         detail.append(f"it may have hit the limit of {limits.pids} processes and threads")
     why = f" ({'; '.join(detail)})" if detail else ""

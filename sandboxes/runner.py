@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,7 +104,7 @@ def run_container(
     )
     try:
         return _run(client, spec, limits, run_id, output_dir)
-    except DockerException as exc:
+    except (DockerException, requests.exceptions.RequestException) as exc:
         raise SandboxError(f"the Docker engine failed during a sandbox run: {exc}") from exc
     finally:
         remove_run(run_id, client=client)
@@ -122,23 +123,37 @@ def _run(
         raise SandboxError(
             f"the keeper image {KEEPER_IMAGE} is missing: run infra/sandbox-images/build.sh"
         ) from exc
-    keeper.start()
-    try:
-        model = client.containers.create(**spec)
-    except ImageNotFound as exc:
-        raise SandboxError(f"the image {spec['image']} is not on this worker") from exc
-
+    # The keeper starts while the model container is created; it must run before the model
+    # starts, so that the output volume outlives the model.
+    refusal: APIError | None = None
+    with ThreadPoolExecutor(max_workers=1) as background:
+        keeper_started = background.submit(keeper.start)
+        try:
+            model = client.containers.create(**spec)
+        except ImageNotFound as exc:
+            raise SandboxError(f"the image {spec['image']} is not on this worker") from exc
+        except APIError as exc:
+            if not exc.is_client_error():
+                raise
+            refusal = exc
+        finally:
+            keeper_started.result()
     started = time.monotonic()
-    try:
-        model.start()
-    except APIError as exc:
-        reason = str(exc.explanation or exc)
+    if refusal is None:
+        try:
+            model.start()
+        except APIError as exc:
+            if not exc.is_client_error():
+                raise
+            refusal = exc
+    if refusal is not None:
+        # The engine refused the image's own configuration (no command, bad entrypoint...).
         return RunResult(
             exit_code=None,
             timed_out=False,
             oom_killed=False,
             duration_s=time.monotonic() - started,
-            failure=messages.could_not_start(reason),
+            failure=messages.could_not_start(str(refusal.explanation or refusal)),
         )
     exit_code, timed_out, ended = _wait(model, limits.wall_seconds)
     duration = ended - started
@@ -228,9 +243,13 @@ def remove_run(run_id: str, *, client: docker.DockerClient | None = None) -> Non
     """Remove the containers and the output volume of run `run_id`, whatever state they are
     in; what is already gone is fine. Engine errors are logged, never raised."""
     client = docker_client(client)
-    for role in ("model", "keeper"):
-        _quietly(lambda r=role: client.api.remove_container(
-            container_name(run_id, r), force=True, v=True))
+
+    def remove(role: str) -> None:
+        _quietly(lambda: client.api.remove_container(
+            container_name(run_id, role), force=True, v=True))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(remove, ("model", "keeper")))
     _quietly(lambda: client.api.remove_volume(output_volume_name(run_id), force=True))
 
 

@@ -2,8 +2,10 @@
 # Installs the Debian packages the test suite uses, only those not installed yet.
 #   wordnet-base  WordNet data for the optional lemmatisation of emotion-wheel labels
 #   chromium      the browser that the Playwright tests drive
+#   docker.io     the Docker engine that runs sandboxed model submissions
+#   debootstrap   builds the sandbox base image from the Debian mirror, with no registry
 set -euo pipefail
-PACKAGES=(wordnet-base chromium)
+PACKAGES=(wordnet-base chromium docker.io debootstrap)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

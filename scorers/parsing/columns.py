@@ -141,17 +141,18 @@ class NumberColumn:
 
 @dataclass(frozen=True)
 class LabelColumn:
-    """One label of a fixed set, matched without regard to case; converted to its index."""
+    """One label of a fixed set, spelled exactly as declared (blanks around it ignored);
+    converted to its index. Case matters, as in the organisers' label tables."""
 
     name: str
     labels: tuple[str, ...]
 
     def convert(self, cells: np.ndarray) -> np.ndarray:
         """Label indices as int64, or ``CellProblem`` at the first unknown label."""
-        lookup = {label.lower(): code for code, label in enumerate(self.labels)}
+        lookup = {label: code for code, label in enumerate(self.labels)}
         distinct, inverse = np.unique(cells, return_inverse=True)
         codes = np.array(
-            [lookup.get(cell.decode("utf-8").strip().lower(), -1) for cell in distinct.tolist()],
+            [lookup.get(cell.decode("utf-8").strip(), -1) for cell in distinct.tolist()],
             dtype=np.int64,
         )
         converted = codes[inverse.reshape(-1)]

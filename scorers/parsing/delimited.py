@@ -184,16 +184,20 @@ def _split_plain(
     # Every 8-byte window of the file, one per byte offset (overlapping, no copy).
     words = np.ndarray(shape=(len(text) - 7,), dtype="<u8", buffer=text, offset=0, strides=(1,))
     cells = []
-    for position, keep_blanks in enumerate(not s for s in strip):
-        starts = line_starts[filled] if position == 0 else bounds[:, position - 1] + 1
+    # Without blank lines the rows are a contiguous run of lines: slice instead of gathering.
+    contiguous = filled.size and filled[-1] - filled[0] + 1 == filled.size
+    row_starts = line_starts[filled[0] : filled[-1] + 1] if contiguous else line_starts[filled]
+    for position, do_strip in enumerate(strip):
+        starts = row_starts if position == 0 else bounds[:, position - 1] + 1
         ends = bounds[:, position]
-        if not keep_blanks:
+        if do_strip:
             starts, ends = _strip_blanks(body, starts, ends)
         cells.append(_gather(words, starts, ends))
     return filled + 1, cells
 
 
 def _strip_blanks(body: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ranges narrowed past leading and trailing spaces and tabs."""
     while True:
         lead = (starts < ends) & ((body[starts] == _SPACE) | (body[starts] == _TAB))
         if not lead.any():

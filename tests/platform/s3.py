@@ -88,6 +88,7 @@ def s3_storage(s3_server, settings) -> S3Bucket:
                 # completed by a multipart upload without an ACL to anyone, unless the ACL is explicit.
                 "default_acl": "private",
                 "querystring_auth": True,
+                "querystring_expire": 300,
                 "file_overwrite": False,
                 "addressing_style": "path",
                 "signature_version": "s3v4",

@@ -158,3 +158,47 @@ def test_a_refresh_replaces_the_stored_rows(phase):
     scored(phase, a, 0.6, 0.6)
     assert leaderboard_refresh(phase_id=phase.pk) == {"public": 1, "private": 1}
     assert board(phase) == [(1, "A", 0.6)]
+
+
+def test_reads_send_the_stored_snapshot_without_ranking(client, phase, django_assert_max_num_queries):
+    teams = [TeamFactory(challenge=phase.track.challenge, name=f"T{i}") for i in range(30)]
+    for i, team in enumerate(teams):
+        scored(phase, team, i / 100, 0.5)
+    leaderboard_refresh(phase_id=phase.pk)
+    with django_assert_max_num_queries(4):
+        body = client.get(f"/api/v1/phases/{phase.pk}/leaderboard").json()
+    assert [e["team_name"] for e in body["entries"][:3]] == ["T29", "T28", "T27"]
+    assert body["entries"][0] == {
+        "rank": 1, "public_rank": None, "position": 1, "team_name": "T29", "method_name": body["entries"][0][
+            "method_name"], "is_baseline": False, "score": 0.29, "metrics": {"waf": 0.29, "mse": 0.1},
+        "entries_count": 1, "submitted_at": body["entries"][0]["submitted_at"], "submission": body["entries"][0][
+            "submission"],
+    }
+    assert body["primary_metric"] == "combined" and body["tie_break_metrics"] == ["mse"]
+    with django_assert_max_num_queries(4):
+        assert client.get(f"/api/v1/phases/{phase.pk}/leaderboard.csv").content.count(b"\n") == 31
+
+
+@pytest.mark.parametrize("mode", [LeaderboardMode.BEST, LeaderboardMode.SELECTED])
+def test_refreshing_one_team_at_a_time_equals_a_full_refresh(phase, mode):
+    import random
+
+    track = phase.track
+    track.leaderboard_mode, track.max_selected = mode, 2
+    track.save()
+    rng = random.Random(5)
+    teams = [TeamFactory(challenge=track.challenge, name=f"T{i}") for i in range(8)]
+    for _ in range(60):
+        team = rng.choice(teams + [None])
+        # Coarse scores make ties common, which exercises shared ranks and tie-breaks.
+        sub = scored(phase, team, rng.randint(0, 5) / 5, rng.randint(0, 5) / 5, mse=rng.randint(0, 2) / 2,
+                     baseline=team is None)
+        if team is not None and rng.random() < 0.3:
+            Submission.objects.filter(pk=sub.pk).update(is_selected=True)
+        leaderboard_refresh(phase_id=phase.pk, team_ids=[team.pk if team else None])
+    fields = ("split", "position", "rank", "public_rank", "submission_id", "score", "entries_count", "row_json")
+    incremental = list(LeaderboardEntry.objects.filter(phase=phase).order_by("split", "position").values_list(*fields))
+    leaderboard_refresh(phase_id=phase.pk)
+    full = list(LeaderboardEntry.objects.filter(phase=phase).order_by("split", "position").values_list(*fields))
+    assert incremental == full
+    assert len(full) > 16

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import tarfile
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import docker
 import pytest
 
 import sandboxes.runner
@@ -24,6 +29,27 @@ def engine():
     client = docker_client()
     require(image_present(BASE_IMAGE, client), f"needs {BASE_IMAGE}: {BUILD_HINT}")
     return client
+
+
+TINY_DOCKERFILE = b"FROM scratch\nCOPY hello.txt /hello.txt\n"
+
+
+@pytest.fixture(scope="session")
+def tiny_image(engine):
+    """A one-file image with no command (FROM scratch), removed after the session."""
+    context = io.BytesIO()
+    with tarfile.open(fileobj=context, mode="w") as tar:
+        for name, data in (("Dockerfile", TINY_DOCKERFILE), ("hello.txt", b"hello\n")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    context.seek(0)
+    tag = f"arena-test/tiny:{uuid.uuid4().hex[:12]}"
+    image, _ = engine.images.build(fileobj=context, custom_context=True, tag=tag, rm=True,
+                                   network_mode="none", pull=False)
+    yield tag
+    with contextlib.suppress(docker.errors.ImageNotFound):
+        engine.images.remove(image.id, force=True)
 
 
 @pytest.fixture

@@ -60,7 +60,7 @@ def test_an_empty_output_says_nothing_was_written(sandbox, tmp_path):
     )
 
 
-def test_an_image_that_cannot_start_fails_with_the_engines_reason(sandbox, engine):
+def test_a_command_that_does_not_exist_fails_with_a_hint(sandbox, engine):
     result = run_container(
         "arena/sandbox-base:latest",
         input_dir=sandbox.input_dir,
@@ -69,12 +69,27 @@ def test_an_image_that_cannot_start_fails_with_the_engines_reason(sandbox, engin
         client=engine,
         command=["/no/such/program"],
     )
+    assert result.exit_code == 127
+    assert "exec /no/such/program failed: No such file or directory" in result.logs
+    assert result.failure == (
+        "Your model exited with code 127 (its command was not found: check ENTRYPOINT and "
+        "CMD). Check its logs, and run it locally with "
+        "`docker run --network none --read-only -v INPUTS:/input:ro` before submitting."
+    )
+
+
+def test_an_image_the_engine_cannot_start_fails_with_the_engines_reason(sandbox, tiny_image):
+    result = run_container(
+        tiny_image,
+        input_dir=sandbox.input_dir,
+        output_dir=sandbox.output_dir,
+        limits=SandboxLimits(wall_seconds=10, memory_mb=64, cpus=1),
+        client=sandbox.client,
+    )
     assert result.exit_code is None
-    assert result.failure.startswith("Your image could not be started: ")
-    assert "/no/such/program" in result.failure
-    assert result.failure.endswith(
-        "Check its ENTRYPOINT and CMD, and that it runs as a non-root user with a read-only "
-        "file system."
+    assert result.failure == (
+        "Your image could not be started: No command specified. Check its ENTRYPOINT and CMD, "
+        "and that it runs as a non-root user with a read-only file system."
     )
 
 

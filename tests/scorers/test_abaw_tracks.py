@@ -169,3 +169,12 @@ def test_ah_rejects_a_row_with_three_cells():
 )
 def test_which_tracks_accept_a_candidate_pool(key, pool):
     assert get_scorer(key).allows_extra_keys is pool
+
+
+def test_au_breakdown_holds_each_units_confusion_matrix():
+    gold = csv_bytes(f"image_location,{AUS}", "f1,1,-1," + ",".join(["1"] * 10), "f2," + ",".join(["0"] * 12))
+    pred = csv_bytes(f"image_location,{AUS}", "f1," + ",".join(["1"] * 12), "f2,1," + ",".join(["0"] * 11))
+    confusion = get_scorer("abaw.au").score(gold=gold, pred=pred).breakdown["per_au_confusion"]
+    assert confusion["AU1"] == [[0, 1], [0, 1]]  # [[TN, FP], [FN, TP]]
+    assert confusion["AU2"] == [[1, 0], [0, 0]]  # frame 1 is not annotated for AU2
+    assert confusion["AU26"] == [[1, 0], [0, 1]]

@@ -26,7 +26,7 @@ def error_of(data: bytes, **kwargs) -> str:
 
 
 def test_plain_file_is_read_into_aligned_columns():
-    table = parse(csv_bytes("name,valence,emotion", "a,0.25,happy", "b,-1,SAD"))
+    table = parse(csv_bytes("name,valence,emotion", "a,0.25,happy", "b,-1,sad"))
     assert table.keys.tolist() == [b"a", b"b"]
     assert table.lines.tolist() == [2, 3]
     assert table["valence"].tolist() == [0.25, -1.0]
@@ -233,4 +233,10 @@ def test_semicolon_separated_files_get_a_hint():
     assert error_of(b"name;valence;emotion\na;0.5;happy\n") == (
         "prediction file, line 1: the header 'name;valence;emotion' is not separated by commas; "
         "save the file as CSV with commas, the first line being name,valence,emotion"
+    )
+
+
+def test_labels_are_case_sensitive_as_in_the_organisers_tables():
+    assert error_of(csv_bytes("name,valence,emotion", "a,0.5,Happy")) == (
+        "prediction file, line 2, column 'emotion': 'Happy' is not a label of this track; use one of happy, sad"
     )

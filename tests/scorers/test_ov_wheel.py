@@ -186,3 +186,22 @@ def test_assets_are_required_and_checked(scorer, tmp_path: Path) -> None:
     with pytest.raises(AssetError, match="lacks format.csv or format.xlsx"):
         scorer.score(gold=gold, pred=gold, assets=tmp_path)
     scorer.validate_assets(DEMO, scorer.validate_options(None))
+
+
+def test_label_lists_are_kept_per_column_while_it_lives(scorer) -> None:
+    from scorers.tracks import ov_wheel
+
+    column = np.array(["joy, sad", ""], dtype=object)
+    first = ov_wheel._label_lists(column)
+    assert ov_wheel._label_lists(column) is first
+    assert ov_wheel._label_lists(np.array(["joy, sad", ""], dtype=object)) is not first
+    key = id(column)
+    del column
+    assert key not in ov_wheel._parsed_columns
+    # end to end: one reference, two predictions
+    gold = csv_bytes([("a", "joy"), ("b", "rage")])
+    first = scorer.score(gold=gold, pred=csv_bytes([("a", "happy"), ("b", "joy")]), assets=DEMO)
+    second = scorer.score(gold=gold, pred=csv_bytes([("a", "sad"), ("b", "fury")]), assets=DEMO)
+    # wheel 4 (dyads) scores sample b only: rage and fury -> aggressiveness, joy is not on it
+    assert [w["fscore"] for w in first.breakdown["wheels"].values()] == [0.5, 0.5, 0.5, 0.0, 0.5]
+    assert [w["fscore"] for w in second.breakdown["wheels"].values()] == [0.5, 0.5, 0.5, 1.0, 0.5]

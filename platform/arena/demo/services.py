@@ -37,13 +37,16 @@ DEMO_USERS = (
     ("alice", "alice@demo.affectarena.test", "participant"),
     ("bob", "bob@demo.affectarena.test", "participant"),
 )
-#: Demo teams: (challenge slug, team name, members, prediction quality of their entries).
+#: Demo teams: (challenge slug, team name, members, prediction quality of their entries,
+#: whether the team uploaded a signed agreement). In ABAW-style, which requires one, Frame
+#: Wizards has not, so the demo shows both a team that may download and one that may not yet.
 DEMO_TEAMS = (
-    ("mer-style", "Affective Minds", ("alice",), 0.85),
-    ("mer-style", "Valence Vanguard", ("bob",), 0.7),
-    ("abaw-style", "Affective Minds", ("alice",), 0.8),
-    ("abaw-style", "Frame Wizards", ("bob",), 0.65),
+    ("mer-style", "Affective Minds", ("alice",), 0.85, False),
+    ("mer-style", "Valence Vanguard", ("bob",), 0.7, False),
+    ("abaw-style", "Affective Minds", ("alice",), 0.8, True),
+    ("abaw-style", "Frame Wizards", ("bob",), 0.65, False),
 )
+DEMO_AGREEMENT = b"%PDF-1.4\n% AffectArena demo: signed licence agreement\n%%EOF\n"
 
 
 @dataclass
@@ -180,7 +183,7 @@ def _load_teams(challenge: Challenge, users, summary) -> dict[str, tuple[Team, f
     from arena.participation.models import LicenceAcceptance, Participation, ParticipationStatus
 
     teams = {}
-    for slug, name, members, quality in DEMO_TEAMS:
+    for slug, name, members, quality, signed in DEMO_TEAMS:
         if slug != challenge.slug:
             continue
         team, created = Team.objects.get_or_create(
@@ -195,11 +198,18 @@ def _load_teams(challenge: Challenge, users, summary) -> dict[str, tuple[Team, f
             team=team, defaults={"challenge": challenge, "status": ParticipationStatus.APPROVED},
         )
         owner = users[members[0]]
-        LicenceAcceptance.objects.get_or_create(
+        acceptance, created_acceptance = LicenceAcceptance.objects.get_or_create(
             team=team, licence=challenge.licences.order_by("-version").first(),
             defaults={"accepted_by": owner, "full_name": owner.username.title(),
                       "affiliation": "AffectArena demo", "accepted_on": timezone.now().date()},
         )
+        if created_acceptance and signed and challenge.requires_signed_agreement:
+            acceptance.signed_agreement.save("agreement.pdf", ContentFile(DEMO_AGREEMENT), save=False)
+            acceptance.agreement_size = len(DEMO_AGREEMENT)
+            acceptance.agreement_sha256 = hashlib.sha256(DEMO_AGREEMENT).hexdigest()
+            acceptance.agreement_uploaded_at = timezone.now()
+            acceptance.agreement_uploaded_by = owner
+            acceptance.save()
         if created:
             summary.add(f"team {challenge.slug}/{name}")
         teams[name] = (team, quality)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from collections.abc import Iterable
 
@@ -25,10 +24,6 @@ def entry_as_dict(e: LeaderboardEntry) -> dict:
         "metrics": {k: _number(v) for k, v in e.metrics.items()}, "entries_count": e.entries_count,
         "submitted_at": e.submitted_at.isoformat().replace("+00:00", "Z"), "submission": e.submission_id,
     }
-
-
-def leaderboard_json(entries: Iterable[LeaderboardEntry]) -> str:
-    return json.dumps([entry_as_dict(e) for e in entries], separators=(",", ":"), allow_nan=False)
 
 
 def leaderboard_csv(entries: Iterable[LeaderboardEntry], *, metric_names: list[str], split: str) -> str:

@@ -22,6 +22,8 @@ class LeaderboardEntry(models.Model):
     method_name = models.CharField(max_length=100, blank=True)
     submitted_at = models.DateTimeField()
     entries_count = models.PositiveIntegerField(default=0, help_text="Scored submissions of the team.")
+    #: The row as the API sends it, rendered when the board is ranked.
+    row_json = models.TextField(default="{}")
 
     class Meta:
         ordering = ["phase", "split", "position"]
@@ -35,14 +37,13 @@ class LeaderboardEntry(models.Model):
 
 
 class LeaderboardSnapshot(models.Model):
-    """A board ready to send: its rows as JSON and as CSV, written by each refresh.
+    """What a board's readers need besides its rows: the CSV export and the row count.
 
-    Reads return this text as it is, so a busy leaderboard costs one indexed query per request.
+    Written by each refresh; reads send it as it is.
     """
 
     phase = models.ForeignKey("challenges.Phase", on_delete=models.CASCADE, related_name="leaderboard_snapshots")
     split = models.CharField(max_length=16)
-    entries_json = models.TextField()
     csv = models.TextField()
     rows = models.PositiveIntegerField(default=0)
     refreshed_at = models.DateTimeField(auto_now=True)

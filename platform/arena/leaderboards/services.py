@@ -1,30 +1,44 @@
-"""Ranking a phase's leaderboards. Runs when scores change, never when a board is read."""
+"""Ranking a phase's leaderboards. Runs when scores change, never when a board is read.
+
+A team's place depends on its own submissions only, so a scoring recomputes that team's
+entry from its submissions and re-ranks it against the stored entries of the others;
+organiser actions that touch many teams (re-runs, disqualifications) recompute everything.
+"""
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 
 import scorers
 from arena.challenges.models import LeaderboardMode, Phase
-from arena.leaderboards.exports import leaderboard_csv, leaderboard_json
+from arena.leaderboards.exports import entry_as_dict, leaderboard_csv
 from arena.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot
 from arena.submissions.models import ScoreSplit, SubmissionScore, SubmissionStatus
 
+PUBLIC, PRIVATE = ScoreSplit.PUBLIC.value, ScoreSplit.PRIVATE.value
+
 
 @dataclass
-class _Candidate:
+class _Row:
+    """A candidate for one board: a submission's score on that board's split."""
+
     submission_id: int
     team_id: int | None
     team_name: str
     method_name: str
     submitted_at: object
     is_baseline: bool
-    is_selected: bool
-    scores: dict[str, tuple[float, dict]] = field(default_factory=dict)
+    score: float
+    metrics: dict
+    entries_count: int = 1
+    key: tuple = ()
 
 
 def metric_greater_is_better(scorer, metric: str) -> bool:
@@ -48,110 +62,138 @@ def _sort_key(score: float, metrics: dict, *, scorer, tie_breaks: list[str]) -> 
     return tuple(key)
 
 
-def _candidates(phase: Phase) -> list[_Candidate]:
+def _recompute(phase: Phase, scope: Q | None, *, mode: str, keyed) -> tuple[list[_Row], list[_Row]]:
+    """Public and private board rows of the teams (and baselines) in ``scope``, from their scores."""
     rows = SubmissionScore.objects.filter(
         submission__phase=phase, submission__status=SubmissionStatus.SCORED,
         submission__disqualified_at__isnull=True,
-    ).values_list(
-        "submission_id", "split", "score", "metrics", "submission__team_id", "submission__team__name",
-        "submission__method_name", "submission__created_at", "submission__is_baseline",
-        "submission__is_selected",
     )
-    by_submission: dict[int, _Candidate] = {}
-    for sid, split, score, metrics, team_id, team_name, method, created, baseline, selected in rows.iterator(
-        chunk_size=5000
-    ):
-        candidate = by_submission.get(sid)
-        if candidate is None:
-            candidate = by_submission[sid] = _Candidate(
-                sid, team_id, team_name or "", method, created, baseline, selected
-            )
-        candidate.scores[split] = (score, metrics)
-    return list(by_submission.values())
+    if scope is not None:
+        rows = rows.filter(scope)
+    by_submission: dict[int, dict] = {}
+    for sid, split, score, metrics, team_id, team_name, method, created, baseline, selected in rows.values_list(
+        "submission_id", "split", "score", "metrics", "submission__team_id", "submission__team__name",
+        "submission__method_name", "submission__created_at", "submission__is_baseline", "submission__is_selected",
+    ).iterator(chunk_size=5000):
+        entry = by_submission.setdefault(sid, {"team_id": team_id, "team_name": team_name or "", "method": method,
+                                               "created": created, "baseline": baseline, "selected": selected})
+        entry[split] = (score, metrics)
+
+    def row(sid: int, data: dict, split: str) -> _Row:
+        score, metrics = data[split]
+        return keyed(_Row(sid, data["team_id"], data["team_name"], data["method"], data["created"],
+                          data["baseline"], score, metrics))
+
+    public: list[_Row] = []
+    private: list[_Row] = []
+    teams: dict[int, list[tuple[int, dict]]] = defaultdict(list)
+    for sid, data in by_submission.items():
+        if PUBLIC not in data:
+            continue
+        if data["baseline"]:
+            public.append(row(sid, data, PUBLIC))
+            if PRIVATE in data:
+                private.append(row(sid, data, PRIVATE))
+        else:
+            teams[data["team_id"]].append((sid, data))
+    for candidates in teams.values():
+        best_sid, best = max(candidates, key=lambda c: (row(c[0], c[1], PUBLIC).key, c[1]["created"]))
+        best_row = row(best_sid, best, PUBLIC)
+        best_row.entries_count = len(candidates)
+        public.append(best_row)
+        # The private board uses the team's own choice: its selected entries in "selected" mode,
+        # else its best public entry (choosing by private score would leak it).
+        pool = []
+        if mode == LeaderboardMode.SELECTED:
+            pool = [c for c in candidates if c[1]["selected"] and PRIVATE in c[1]]
+        pool = pool or ([(best_sid, best)] if PRIVATE in best else [])
+        if pool:
+            chosen = max((row(sid, data, PRIVATE) for sid, data in pool), key=lambda r: r.key)
+            chosen.entries_count = len(candidates)
+            private.append(chosen)
+    return public, private
 
 
-def _rank(rows: list[tuple[tuple, _Candidate]]) -> list[tuple[int | None, int, _Candidate]]:
-    """Sort best first; teams get competition ranks (equal keys share a rank), baselines none."""
-    rows.sort(key=lambda item: (item[0], -item[1].submitted_at.timestamp()), reverse=True)
+def _stored(phase: Phase, split: str, exclude: Q | None, keyed) -> list[_Row]:
+    entries = LeaderboardEntry.objects.filter(phase=phase, split=split)
+    if exclude is not None:
+        entries = entries.exclude(exclude)
+    return [
+        keyed(_Row(e["submission_id"], e["team_id"], e["team_name"], e["method_name"], e["submitted_at"],
+                   e["is_baseline"], e["score"], e["metrics"], e["entries_count"]))
+        for e in entries.values("submission_id", "team_id", "team_name", "method_name", "submitted_at",
+                                "is_baseline", "score", "metrics", "entries_count")
+    ]
+
+
+def _rank(rows: list[_Row]) -> list[tuple[int | None, int, _Row]]:
+    """Best first; teams get competition ranks (equal keys share a rank), baselines get none."""
+    rows.sort(key=lambda r: (r.key, -r.submitted_at.timestamp()), reverse=True)
     ranked = []
     team_position = 0
     previous_key, previous_rank = None, 0
-    for position, (key, candidate) in enumerate(rows, start=1):
+    for position, r in enumerate(rows, start=1):
         rank = None
-        if not candidate.is_baseline:
+        if not r.is_baseline:
             team_position += 1
-            rank = previous_rank if key == previous_key else team_position
-            previous_key, previous_rank = key, rank
-        ranked.append((rank, position, candidate))
+            rank = previous_rank if r.key == previous_key else team_position
+            previous_key, previous_rank = r.key, rank
+        ranked.append((rank, position, r))
     return ranked
 
 
 @transaction.atomic
-def leaderboard_refresh(*, phase_id: int) -> dict[str, int]:
-    """Recompute and store both boards of a phase. Returns the number of rows per split."""
+def leaderboard_refresh(*, phase_id: int, team_ids: Iterable[int | None] | None = None) -> dict[str, int]:
+    """Re-rank both boards of a phase and store them; returns the number of rows per board.
+
+    ``team_ids`` limits the recomputation to those teams (``None`` in it: the baselines);
+    without it every entry is recomputed from the scores.
+    """
     # The row lock serialises refreshes of one phase, so concurrent scorings cannot interleave.
     phase = Phase.objects.select_for_update().select_related("track").get(pk=phase_id)
     track = phase.track
     scorer = scorers.get_scorer(track.scorer_key)
     tie_breaks = list(track.tie_break_metrics or [])
 
-    def key_for(candidate: _Candidate, split: str):
-        score, metrics = candidate.scores[split]
-        return _sort_key(score, metrics, scorer=scorer, tie_breaks=tie_breaks)
+    def keyed(r: _Row) -> _Row:
+        r.key = _sort_key(r.score, r.metrics, scorer=scorer, tie_breaks=tie_breaks)
+        return r
 
-    candidates = [c for c in _candidates(phase) if ScoreSplit.PUBLIC in c.scores]
-    counts: dict[int, int] = defaultdict(int)
-    best_public: dict[int, _Candidate] = {}
-    selected: dict[int, list[_Candidate]] = defaultdict(list)
-    baselines = []
-    for candidate in candidates:
-        if candidate.is_baseline:
-            baselines.append(candidate)
-            continue
-        counts[candidate.team_id] += 1
-        current = best_public.get(candidate.team_id)
-        if current is None or (key_for(candidate, "public"), candidate.submitted_at) > (
-            key_for(current, "public"), current.submitted_at
-        ):
-            best_public[candidate.team_id] = candidate
-        if candidate.is_selected and ScoreSplit.PRIVATE in candidate.scores:
-            selected[candidate.team_id].append(candidate)
+    scope = submission_scope = None
+    if team_ids is not None:
+        ids = set(team_ids)
+        teams = [i for i in ids if i is not None]
+        scope, submission_scope = Q(team_id__in=teams), Q(submission__team_id__in=teams)
+        if None in ids:
+            scope |= Q(is_baseline=True)
+            submission_scope |= Q(submission__is_baseline=True)
+    public, private = _recompute(phase, submission_scope, mode=track.leaderboard_mode, keyed=keyed)
+    if scope is not None:
+        public += _stored(phase, PUBLIC, scope, keyed)
+        private += _stored(phase, PRIVATE, scope, keyed)
 
-    public_rows = [(key_for(c, "public"), c) for c in [*best_public.values(), *baselines]]
-    public_ranked = _rank(public_rows)
-    public_rank_of = {c.team_id: rank for rank, _, c in public_ranked if not c.is_baseline}
-
-    private_rows = []
-    for team_id, best in best_public.items():
-        # The private board uses the team's own choice: its selected entries in "selected"
-        # mode, else its best public entry (choosing by private score would leak it).
-        pool = selected.get(team_id) if track.leaderboard_mode == LeaderboardMode.SELECTED else None
-        pool = pool or ([best] if ScoreSplit.PRIVATE in best.scores else [])
-        if pool:
-            chosen = max(pool, key=lambda c: key_for(c, "private"))
-            private_rows.append((key_for(chosen, "private"), chosen))
-    private_rows += [(key_for(c, "private"), c) for c in baselines if ScoreSplit.PRIVATE in c.scores]
-    private_ranked = _rank(private_rows)
+    public_ranked = _rank(public)
+    public_rank_of = {r.team_id: rank for rank, _, r in public_ranked if not r.is_baseline}
+    private_ranked = _rank(private)
 
     LeaderboardEntry.objects.filter(phase=phase).delete()
-    entries = []
-    for split, ranked in ((ScoreSplit.PUBLIC, public_ranked), (ScoreSplit.PRIVATE, private_ranked)):
-        for rank, position, c in ranked:
-            score, metrics = c.scores[split]
-            entries.append(LeaderboardEntry(
-                phase=phase, split=split, submission_id=c.submission_id, team_id=c.team_id,
-                is_baseline=c.is_baseline, rank=rank, position=position, score=score, metrics=metrics,
-                public_rank=public_rank_of.get(c.team_id) if split == ScoreSplit.PRIVATE else None,
-                team_name=c.team_name, method_name=c.method_name, submitted_at=c.submitted_at,
-                entries_count=counts.get(c.team_id, 1),
-            ))
-    LeaderboardEntry.objects.bulk_create(entries, batch_size=1000)
     metric_names = list(scorer.metric_names)
-    for split in (ScoreSplit.PUBLIC, ScoreSplit.PRIVATE):
-        rows = [e for e in entries if e.split == split]
+    for split, ranked in ((PUBLIC, public_ranked), (PRIVATE, private_ranked)):
+        entries = [
+            LeaderboardEntry(
+                phase=phase, split=split, submission_id=r.submission_id, team_id=r.team_id,
+                is_baseline=r.is_baseline, rank=rank, position=position, score=r.score, metrics=r.metrics,
+                public_rank=public_rank_of.get(r.team_id) if split == PRIVATE and not r.is_baseline else None,
+                team_name=r.team_name, method_name=r.method_name, submitted_at=r.submitted_at,
+                entries_count=r.entries_count,
+            )
+            for rank, position, r in ranked
+        ]
+        for entry in entries:
+            entry.row_json = json.dumps(entry_as_dict(entry), separators=(",", ":"), allow_nan=False)
+        LeaderboardEntry.objects.bulk_create(entries, batch_size=1000)
         LeaderboardSnapshot.objects.update_or_create(
             phase=phase, split=split,
-            defaults={"entries_json": leaderboard_json(rows), "rows": len(rows),
-                      "csv": leaderboard_csv(rows, metric_names=metric_names, split=split)},
+            defaults={"rows": len(entries), "csv": leaderboard_csv(entries, metric_names=metric_names, split=split)},
         )
-    return {"public": len(public_ranked), "private": len(private_ranked)}
+    return {PUBLIC: len(public_ranked), PRIVATE: len(private_ranked)}

@@ -1,3 +1,4 @@
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
@@ -6,6 +7,8 @@ from arena.challenges.models import Phase
 from arena.challenges.selectors import challenges_visible_to
 from arena.core.errors import DomainError
 from arena.leaderboards.selectors import leaderboard_for_phase, leaderboard_snapshot, leaderboard_visible_splits
+
+PAGE_SIZE = 100
 
 
 def _phase(request, slug, track_slug, phase_slug) -> Phase:
@@ -23,12 +26,16 @@ def leaderboard_page(request, slug: str, track_slug: str, phase_slug: str):
     context = {"phase": phase, "track": phase.track, "challenge": phase.track.challenge, "split": split,
                "scorer": scorer, "visible_splits": leaderboard_visible_splits(phase, request.user)}
     try:
-        entries = list(leaderboard_for_phase(phase=phase, split=split, user=request.user))
+        entries = leaderboard_for_phase(phase=phase, split=split, user=request.user)
     except DomainError as exc:
         context["refusal"] = exc.message
         return render(request, "leaderboards/leaderboard.html", context, status=exc.status)
-    context["entries"] = entries
-    context["metric_names"] = [m for m in scorer.metric_names if m != scorer.primary_metric]
+    metric_names = [m for m in scorer.metric_names if m != scorer.primary_metric]
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    for entry in rows:
+        entry.metric_values = [entry.metrics.get(m) for m in metric_names]
+    context.update(entries=rows, page=page, metric_names=metric_names)
     return render(request, "leaderboards/leaderboard.html", context)
 
 

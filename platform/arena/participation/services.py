@@ -23,8 +23,6 @@ from arena.teams.selectors import team_of
 
 logger = logging.getLogger(__name__)
 
-#: Signed agreements are scanned letters: 10 MB is plenty (override with ARENA_AGREEMENT_MAX_BYTES).
-AGREEMENT_MAX_BYTES = 10 * 1024 * 1024
 PDF_MAGIC = b"%PDF-"
 
 
@@ -181,7 +179,7 @@ def licence_accept(*, user, challenge: Challenge, full_name: str, affiliation: s
 
 
 def agreement_max_bytes() -> int:
-    return getattr(settings, "ARENA_AGREEMENT_MAX_BYTES", AGREEMENT_MAX_BYTES)
+    return settings.ARENA_AGREEMENT_MAX_BYTES
 
 
 def _check_pdf(upload: UploadedFile) -> None:
@@ -219,11 +217,12 @@ def licence_agreement_upload(*, user, challenge: Challenge, upload: UploadedFile
     if acceptance is None:
         raise Conflict("Accept the current licence version first, then upload its signed copy.",
                        code="licence_not_accepted")
-    participation = Participation.objects.select_for_update().get(team=team)
-    if participation.status == ParticipationStatus.REVOKED:
+    participation = Participation.objects.select_for_update().filter(team=team).first()
+    status = participation.status if participation else ParticipationStatus.PENDING
+    if status == ParticipationStatus.REVOKED:
         raise PermissionDenied("The organisers revoked your team's access; contact them.",
                                code="participation_revoked")
-    if participation.status == ParticipationStatus.APPROVED and acceptance.signed_agreement:
+    if status == ParticipationStatus.APPROVED and acceptance.signed_agreement:
         raise Conflict("Your team is approved on the agreement already uploaded; it can no longer be replaced.",
                        code="already_approved")
     _check_pdf(upload)
@@ -237,7 +236,7 @@ def licence_agreement_upload(*, user, challenge: Challenge, upload: UploadedFile
     if old_key:
         storage = acceptance.signed_agreement.storage
         transaction.on_commit(lambda: storage.delete(old_key))
-    if participation.status == ParticipationStatus.DENIED:
+    if status == ParticipationStatus.DENIED:
         Participation.objects.filter(pk=participation.pk).update(status=ParticipationStatus.PENDING)
     audit_record(
         actor=user, action="licence.agreement_upload", target=acceptance, challenge=challenge,

@@ -49,7 +49,7 @@ def main(input_dir: str, output_csv: str) -> int:
     with torch.no_grad():
         out = model(x)
     labels = out[:, : len(EMOTIONS)].argmax(dim=1).tolist()
-    valence = (5.0 * torch.tanh(out[:, -1])).tolist()
+    valence = torch.tanh(out[:, -1]).tolist()
     with open(output_csv, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["name", "discrete", "valence"])

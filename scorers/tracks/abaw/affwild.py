@@ -14,6 +14,7 @@ from scorers.stats import Resampling
 from scorers.tracks.abaw.parts import (
     ACTION_UNITS,
     EXPRESSIONS,
+    au_breakdown,
     au_columns,
     au_counts,
     au_f1_from_counts,
@@ -148,12 +149,12 @@ class AbawAu(TrackScorer):
 
     def compute(self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object) -> ScoreResult:
         truth, guess = self._matrices(gold, pred)
-        f1 = au_f1_from_counts(au_counts(truth, guess))
-        mean = float(f1.mean())
+        counts = au_counts(truth, guess)
+        mean = float(au_f1_from_counts(counts).mean())
         return ScoreResult(
             score=mean,
             metrics={"mean_f1": mean},
-            breakdown={"per_au_f1": dict(zip(ACTION_UNITS, f1.tolist(), strict=True))},
+            breakdown=au_breakdown(counts),
         )
 
     def resampling(self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object) -> Resampling:
@@ -200,12 +201,12 @@ class AbawMtl(TrackScorer):
         va = (valence + arousal) / 2.0
         confusion = expression_confusion(gold["expression"], pred["expression"], 8)
         expr = float(macro_f1_from_confusion(confusion))
-        au_f1 = au_f1_from_counts(au_counts(*AbawAu._matrices(gold, pred)))
-        au = float(au_f1.mean())
+        counts = au_counts(*AbawAu._matrices(gold, pred))
+        au = float(au_f1_from_counts(counts).mean())
         total = va + expr + au
         breakdown = {
             "expression": classification_breakdown(confusion, EXPRESSIONS),
-            "per_au_f1": dict(zip(ACTION_UNITS, au_f1.tolist(), strict=True)),
+            **au_breakdown(counts),
         }
         return ScoreResult(
             score=total,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scorers.metrics import ccc_from_sums, ccc_score, confusion_matrix, macro_f1_from_confusion
+from scorers.metrics import ccc_from_sums, ccc_score, confusion_matrix
 from scorers.parsing import NumberColumn
 from scorers.tracks.common import require_rows
 
@@ -67,22 +67,29 @@ def expression_confusion(gold: np.ndarray, pred: np.ndarray, n_classes: int) -> 
 
 
 def au_counts(gold: np.ndarray, pred: np.ndarray) -> np.ndarray:
-    """``(3, n_aus)`` true positives, false positives and false negatives per action unit over
-    the frames annotated for that unit."""
+    """``(4, n_aus)`` true positives, false positives, false negatives and true negatives per
+    action unit over the frames annotated for that unit."""
     annotated = gold != CLASS_MISSING
     truth = (gold == 1) & annotated
     guess = (pred == 1) & annotated
-    return np.stack(
-        [
-            np.count_nonzero(truth & guess, axis=0),
-            np.count_nonzero(~truth & guess, axis=0),
-            np.count_nonzero(truth & ~guess, axis=0),
-        ]
-    )
+    tp = np.count_nonzero(truth & guess, axis=0)
+    fp = np.count_nonzero(~truth & guess, axis=0)
+    fn = np.count_nonzero(truth & ~guess, axis=0)
+    return np.stack([tp, fp, fn, np.count_nonzero(annotated, axis=0) - tp - fp - fn])
+
+
+def au_breakdown(counts: np.ndarray) -> dict[str, object]:
+    """Per-unit F1 and confusion matrix ``[[TN, FP], [FN, TP]]`` from ``au_counts``."""
+    tp, fp, fn, tn = (counts[i].tolist() for i in range(4))
+    return {
+        "per_au_f1": dict(zip(ACTION_UNITS, au_f1_from_counts(counts).tolist(), strict=True)),
+        "per_au_confusion": {unit: [[tn[i], fp[i]], [fn[i], tp[i]]] for i, unit in enumerate(ACTION_UNITS)},
+    }
 
 
 def au_f1_from_counts(counts: np.ndarray) -> np.ndarray:
-    """Per-unit F1 from ``(..., 3, n_aus)`` counts (0 where a unit has no positive at all)."""
+    """Per-unit F1 from ``(..., 3 or 4, n_aus)`` counts ordered TP, FP, FN (0 where a unit has no
+    positive on either side)."""
     tp, fp, fn = counts[..., 0, :], counts[..., 1, :], counts[..., 2, :]
     denominator = 2.0 * tp + fp + fn
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -103,8 +110,3 @@ def au_features_from_codes(codes: np.ndarray, n_aus: int) -> np.ndarray:
     """``(groups, 3 * n_aus)`` TP/FP/FN indicators decoded from ``au_outcome_codes``."""
     digits = (codes[:, None] // (4 ** np.arange(n_aus, dtype=np.int64))) % 4
     return np.hstack([(digits == 1), (digits == 2), (digits == 3)]).astype(np.float64)
-
-
-def expression_macro_f1(confusion: np.ndarray) -> float:
-    """Macro F1 over every class of the matrix (a class absent from both sides counts 0)."""
-    return float(macro_f1_from_confusion(confusion))

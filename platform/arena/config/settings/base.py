@@ -134,6 +134,7 @@ if S3_BUCKET:
             "querystring_expire": env_int("ARENA_DOWNLOAD_URL_SECONDS", 300),
             "file_overwrite": False,
             "addressing_style": env_str("ARENA_S3_ADDRESSING_STYLE", "path"),
+            "signature_version": "s3v4",
         },
     }
 else:
@@ -203,6 +204,7 @@ ARENA_DOWNLOAD_URL_SECONDS = env_int("ARENA_DOWNLOAD_URL_SECONDS", 300)
 ARENA_RECONCILE_SECONDS = env_int("ARENA_RECONCILE_SECONDS", 60)
 ARENA_SCORING_DEADLINE_SECONDS = env_int("ARENA_SCORING_DEADLINE_SECONDS", 900)
 ARENA_MAX_ATTEMPTS = env_int("ARENA_MAX_ATTEMPTS", 3)
+ARENA_AGREEMENT_MAX_BYTES = env_int("ARENA_AGREEMENT_MAX_BYTES", 10 * 1024 * 1024)
 ARENA_DEMO_PASSWORD = env_str("ARENA_DEMO_PASSWORD", "demo-pass-2026")
 
 # --- REST API --------------------------------------------------------------------------

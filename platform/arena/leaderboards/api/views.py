@@ -12,6 +12,8 @@ from rest_framework.views import APIView
 import scorers
 from arena.challenges.models import Phase
 from arena.challenges.selectors import challenges_visible_to
+from arena.core.errors import DomainError
+from arena.leaderboards.models import LeaderboardEntry
 from arena.leaderboards.selectors import leaderboard_snapshot, leaderboard_visible_splits
 
 
@@ -31,6 +33,9 @@ class EntryOut(serializers.Serializer):
 
 class LeaderboardOut(serializers.Serializer):
     phase = serializers.IntegerField()
+    count = serializers.IntegerField(help_text="Rows on the whole board.")
+    offset = serializers.IntegerField()
+    limit = serializers.IntegerField()
     split = serializers.CharField()
     primary_metric = serializers.CharField()
     greater_is_better = serializers.BooleanField()
@@ -41,6 +46,22 @@ class LeaderboardOut(serializers.Serializer):
 
 
 SPLIT = OpenApiParameter("split", str, enum=["public", "private"], default="public")
+LIMIT = OpenApiParameter("limit", int, default=100, description="Rows per page, at most 1000.")
+OFFSET = OpenApiParameter("offset", int, default=0, description="Rows to skip from the top.")
+MAX_LIMIT = 1000
+
+
+def _window(request) -> tuple[int, int]:
+    try:
+        limit = int(request.query_params.get("limit", 100))
+        offset = int(request.query_params.get("offset", 0))
+    except ValueError:
+        raise DomainError("limit and offset must be whole numbers, e.g. ?limit=100&offset=200.",
+                          code="invalid", details={"field": "limit"}) from None
+    if not (1 <= limit <= MAX_LIMIT) or offset < 0:
+        raise DomainError(f"limit must lie in 1..{MAX_LIMIT} and offset must not be negative.",
+                          code="invalid", details={"field": "limit"})
+    return limit, offset
 
 
 def _phase(request, phase_id: int) -> Phase:
@@ -51,20 +72,24 @@ def _phase(request, phase_id: int) -> Phase:
 class LeaderboardView(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(parameters=[SPLIT], responses=LeaderboardOut, summary="A phase's leaderboard")
+    @extend_schema(parameters=[SPLIT, LIMIT, OFFSET], responses=LeaderboardOut, summary="A phase's leaderboard")
     def get(self, request, phase_id: int):
         phase = _phase(request, phase_id)
         split = request.query_params.get("split", "public")
+        limit, offset = _window(request)
         snapshot = leaderboard_snapshot(phase=phase, split=split, user=request.user)
         scorer = scorers.get_scorer(phase.track.scorer_key)
+        rows = LeaderboardEntry.objects.filter(phase=phase, split=split).order_by("position").values_list(
+            "row_json", flat=True)[offset:offset + limit]
         head = json.dumps({
-            "phase": phase.pk, "split": split, "primary_metric": scorer.primary_metric,
+            "phase": phase.pk, "count": snapshot.rows if snapshot else 0, "offset": offset, "limit": limit,
+            "split": split, "primary_metric": scorer.primary_metric,
             "greater_is_better": scorer.greater_is_better, "tie_break_metrics": phase.track.tie_break_metrics,
             "visible_splits": leaderboard_visible_splits(phase, request.user),
             "refreshed_at": snapshot.refreshed_at.isoformat().replace("+00:00", "Z") if snapshot else None,
         }, separators=(",", ":"))
         # The rows were serialised when the board was ranked; splice them in as they are.
-        body = head[:-1] + ',"entries":' + (snapshot.entries_json if snapshot else "[]") + "}"
+        body = head[:-1] + ',"entries":[' + ",".join(rows) + "]}"
         return HttpResponse(body, content_type="application/json")
 
 

@@ -132,5 +132,5 @@ def submission_select(*, user, submission: Submission, selected: bool) -> bool:
     Submission.objects.filter(pk=submission.pk).update(is_selected=selected)
     audit_record(actor=user, action="submission.select" if selected else "submission.unselect",
                  target=submission, challenge=track.challenge)
-    leaderboard_refresh(phase_id=submission.phase_id)
+    leaderboard_refresh(phase_id=submission.phase_id, team_ids=[submission.team_id])
     return True

@@ -118,6 +118,6 @@ def submission_score(*, submission_id: int) -> str:
             transaction.set_rollback(True)
             return Submission.objects.values_list("status", flat=True).get(pk=submission_id)
         # The board changes in the same transaction: a scored submission is on it at once.
-        leaderboard_refresh(phase_id=submission.phase_id)
+        leaderboard_refresh(phase_id=submission.phase_id, team_ids=[submission.team_id])
         notify_team_of_result(submission_id=submission_id)
     return SubmissionStatus.SCORED

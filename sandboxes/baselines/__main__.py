@@ -1,0 +1,35 @@
+"""`python -m sandboxes.baselines build [NAME ...]`: build (or reuse) baseline images."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from sandboxes.baselines import baseline_names, baseline_repository, build_baseline
+from sandboxes.errors import SandboxError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sandboxes.baselines")
+    commands = parser.add_subparsers(dest="command", required=True)
+    build = commands.add_parser("build", help="build baseline images (all when none is named)")
+    build.add_argument("names", nargs="*", metavar="NAME", help=", ".join(baseline_names()))
+    build.add_argument("--force", action="store_true", help="rebuild even when cached")
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.names) - set(baseline_names()))
+    if unknown:
+        parser.error(f"no baseline {', '.join(unknown)}; known: {', '.join(baseline_names())}")
+    logging.basicConfig(level=logging.INFO, format="[baselines] %(message)s")
+    try:
+        for name in args.names or baseline_names():
+            image_id = build_baseline(name, force=args.force)
+            print(f"{baseline_repository(name)}:latest {image_id}")
+    except SandboxError as exc:
+        print(f"failed: {exc.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -5,10 +5,15 @@
 the folder's files and the torch image's id.
 
     python -m sandboxes.baselines build [NAME ...]
+    python -m sandboxes.baselines save NAME ARCHIVE [--gzip]
+
+`save_baseline_archive` writes a baseline as a participant would upload it: a `docker save`
+archive named `demo/baseline-<name>:latest` (names under `arena/` are refused on upload).
 """
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import docker
@@ -25,6 +30,7 @@ from sandboxes.errors import SandboxError
 
 BASELINES_DIR = Path(__file__).resolve().parent
 TORCH_IMAGE = "arena/sandbox-torch:latest"
+UPLOAD_REPOSITORY_PREFIX = "demo/baseline-"
 
 # Which demo track each baseline predicts for (challenge slug, track slug).
 BASELINE_TRACKS: dict[str, tuple[str, str]] = {
@@ -78,3 +84,30 @@ def build_all_baselines(
 ) -> dict[str, str]:
     """Build (or reuse) every baseline; return {name: image id}."""
     return {name: build_baseline(name, client=client, force=force) for name in baseline_names()}
+
+
+def save_baseline_archive(
+    name: str,
+    path: Path,
+    *,
+    client: docker.DockerClient | None = None,
+    compress: bool = False,
+) -> str:
+    """Build (or reuse) baseline `name` and write it to `path` as a `docker save` archive
+    (gzipped when `compress`), named `demo/baseline-<name>:latest`; return its image id."""
+    client = docker_client(client)
+    image_id = build_baseline(name, client=client)
+    upload_name = f"{UPLOAD_REPOSITORY_PREFIX}{name}:latest"
+    client.images.get(image_id).tag(upload_name)
+    image = client.images.get(image_id)  # re-read: the new tag must be among its tags
+    path = Path(path)
+    try:
+        with path.open("wb") as raw:
+            out = gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1) if compress else raw
+            with out:
+                for chunk in image.save(named=upload_name):
+                    out.write(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return image_id

@@ -1,12 +1,18 @@
-"""`python -m sandboxes.baselines build [NAME ...]`: build (or reuse) baseline images."""
+"""`python -m sandboxes.baselines build|save`: build baseline images, or save one to upload."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
+from pathlib import Path
 
-from sandboxes.baselines import baseline_names, baseline_repository, build_baseline
+from sandboxes.baselines import (
+    baseline_names,
+    baseline_repository,
+    build_baseline,
+    save_baseline_archive,
+)
 from sandboxes.errors import SandboxError
 
 
@@ -16,12 +22,20 @@ def main(argv: list[str] | None = None) -> int:
     build = commands.add_parser("build", help="build baseline images (all when none is named)")
     build.add_argument("names", nargs="*", metavar="NAME", help=", ".join(baseline_names()))
     build.add_argument("--force", action="store_true", help="rebuild even when cached")
+    save = commands.add_parser("save", help="write a baseline as an uploadable image archive")
+    save.add_argument("names", nargs=1, metavar="NAME", help=", ".join(baseline_names()))
+    save.add_argument("archive", type=Path, help="the .tar (or .tar.gz with --gzip) to write")
+    save.add_argument("--gzip", action="store_true", help="gzip the archive")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.names) - set(baseline_names()))
     if unknown:
         parser.error(f"no baseline {', '.join(unknown)}; known: {', '.join(baseline_names())}")
     logging.basicConfig(level=logging.INFO, format="[baselines] %(message)s")
     try:
+        if args.command == "save":
+            image_id = save_baseline_archive(args.names[0], args.archive, compress=args.gzip)
+            print(f"{args.archive} {image_id}")
+            return 0
         for name in args.names or baseline_names():
             image_id = build_baseline(name, force=args.force)
             print(f"{baseline_repository(name)}:latest {image_id}")

@@ -152,11 +152,10 @@ def set_overlaps(
     starts = np.concatenate(([0], np.cumsum(widths)[:-1]))
     cells = []
     for sample, labels in ((gold_sample, gold_labels), (pred_sample, pred_labels)):
-        present = np.zeros((n_samples, total), dtype=bool)
-        kept = labels >= 0
-        rows = np.broadcast_to(np.asarray(sample, dtype=np.intp)[:, None], labels.shape)[kept]
-        present[rows, (labels + starts)[kept]] = True
-        cells.append(present)
+        present = np.zeros(n_samples * total, dtype=bool)
+        flat = np.asarray(sample, dtype=np.intp)[:, None] * total + (labels + starts)
+        present[flat[labels >= 0]] = True
+        cells.append(present.reshape(n_samples, total))
     gold_cells, pred_cells = cells
     sizes = [np.add.reduceat(matrix, starts, axis=1, dtype=np.int64)
              for matrix in (gold_cells, pred_cells, gold_cells & pred_cells)]

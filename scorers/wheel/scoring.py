@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain, compress
+from operator import itemgetter
 
 import numpy as np
 
@@ -64,12 +65,12 @@ class LabelLists:
 
 
 _COMMA, _QUOTE, _DOUBLE_QUOTE, _OPEN, _CLOSE = (ord(c) for c in ",'\"[]")
-# The characters str.strip() removes (those for which str.isspace() is true).
-WHITESPACE = np.array(
-    [*range(0x09, 0x0E), *range(0x1C, 0x21), 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B),
-     0x2028, 0x2029, 0x202F, 0x205F, 0x3000],
-    dtype=np.uint32,
-)
+# The characters str.strip() removes (those for which str.isspace() is true), as a lookup table
+# indexed by code point; none lies above U+3000.
+WHITESPACE = (*range(0x09, 0x0E), *range(0x1C, 0x21), 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B),
+              0x2028, 0x2029, 0x202F, 0x205F, 0x3000)
+_IS_BLANK = np.zeros(max(WHITESPACE) + 2, dtype=bool)
+_IS_BLANK[list(WHITESPACE)] = True
 
 
 def _split_cells(cells: Sequence[str]) -> LabelLists:
@@ -96,7 +97,7 @@ def _split_cells(cells: Sequence[str]) -> LabelLists:
     np.cumsum(is_separator, out=separators_before[1:])
     pieces_per_cell = separators_before[ends] - separators_before[starts] + 1
     # a piece is kept when something other than blanks is left between its separators
-    content = ~is_separator & ~np.isin(chars, WHITESPACE)
+    content = ~is_separator & ~_IS_BLANK[np.minimum(chars, len(_IS_BLANK) - 1)]
     keep = np.zeros(int(separators_before[-1]) + 1, dtype=bool)
     keep[separators_before[:-1][content]] = True
     entry = np.repeat(np.arange(n, dtype=np.int64), pieces_per_cell)[keep]
@@ -164,8 +165,8 @@ def score_label_lists(
     resolved = _resolve(set(gold.labels).union(pred.labels), label_map, lemmas)
     row_of = {label: row for label, (row, _) in resolved.items()}
     codes = [
-        label_map.codes[np.fromiter(map(row_of.__getitem__, side.labels), dtype=np.int64,
-                                    count=len(side.labels))]
+        label_map.codes[np.array(itemgetter(*side.labels)(row_of) if len(side.labels) > 1 else
+                                 [row_of[label] for label in side.labels], dtype=np.int64)]
         for side in (gold, pred)
     ]
     per_wheel = set_overlaps(len(gold), gold.entry, codes[0], pred.entry, codes[1])

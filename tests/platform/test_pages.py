@@ -123,3 +123,10 @@ def test_team_page_shows_members_and_participation(client, site):
     page = client.get(reverse("team-page", args=["mer-x"]))
     assert "Team Duo" in page.text and "parti" in page.text and "Approved" in page.text
     assert "Make a new code" not in page.text  # only the owner may rotate the code
+
+
+def test_static_files_are_served(client):
+    from django.contrib.staticfiles import finders
+
+    for path in ("arena/site.css", "arena/submissions.js"):
+        assert finders.find(path), path

@@ -45,7 +45,7 @@ def test_docstring_examples() -> None:
     assert result.attempted > 0 and result.failed == 0
 
 
-@pytest.mark.parametrize("extra", [[], ["[İstanbul]", "naïve ,  CAFÉ"],
+@pytest.mark.parametrize("extra", [[], ["[İstanbul]", "naïve ,  CAFÉ", "\u3000joy\u00a0,\u2003,\x1f"],
                                    ["ΟΔΥΣΣΕΥΣ, Glück", "'ΑΣ', ΣΑ"]])
 def test_all_cells_at_once_equal_cell_by_cell(extra: list[str]) -> None:
     cells = ["['happy', 'sad']", "", "[", "[]", " [joy, calm]", "a,,b,", '"x" , Y ', "it's",
@@ -64,3 +64,9 @@ def test_no_entries() -> None:
 def test_entries_given_as_label_tuples() -> None:
     lists = LabelLists.from_cells([("Happy ", " SAD"), "joy", ()])
     assert [lists.of(i) for i in range(3)] == [["happy", "sad"], ["joy"], []]
+
+
+def test_the_blank_table_matches_str_isspace() -> None:
+    from scorers.wheel.scoring import WHITESPACE
+
+    assert WHITESPACE == tuple(c for c in range(0x110000) if chr(c).isspace())

@@ -111,6 +111,7 @@ USE_TZ = True
 
 # --- Files ----------------------------------------------------------------------------
 STATIC_URL = "static/"
+STATICFILES_DIRS = [REPO_DIR / "platform" / "arena" / "static"]
 # Collected static files are needed only where DEBUG is off (production); elsewhere WhiteNoise
 # and runserver read them from the apps.
 STATIC_ROOT = None

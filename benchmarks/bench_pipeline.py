@@ -139,6 +139,20 @@ def wait_http(url: str, timeout: float = 60) -> None:
     raise SystemExit(f"server at {url} did not come up")
 
 
+def on_board(board: str, submission_id: int) -> bool:
+    """Whether the submission is on the board, reading it page by page as a client would."""
+    import requests
+
+    offset = 0
+    while True:
+        page = requests.get(f"{board}?limit=1000&offset={offset}", timeout=30).json()
+        if any(e["submission"] == submission_id for e in page["entries"]):
+            return True
+        offset += 1000
+        if offset >= page["count"]:
+            return False
+
+
 def measure_latency(base: str, phase_id: int, sessions: list[str], data: bytes, count: int) -> list[float]:
     import requests
 
@@ -156,8 +170,7 @@ def measure_latency(base: str, phase_id: int, sessions: list[str], data: bytes, 
             raise SystemExit(f"upload {i} refused: {response.status_code} {response.text[:300]}")
         sid = response.json()["id"]
         while True:
-            entries = requests.get(board, timeout=30).json()["entries"]
-            if any(e["submission"] == sid for e in entries):
+            if on_board(board, sid):
                 break
             if time.perf_counter() - started > 60:
                 raise SystemExit(f"submission {sid} not on the board after 60 s")

@@ -9,8 +9,14 @@ import pytest
 
 from fixtures.demo.cli import write_track
 from fixtures.demo.specs import challenge_by_slug
-from sandboxes import SandboxLimits, image_present, run_container
-from sandboxes.baselines import BASELINE_TRACKS, TORCH_IMAGE, build_baseline
+from sandboxes import SandboxLimits, image_present, load_image_archive, run_container
+from sandboxes.archives import inspect_image_archive
+from sandboxes.baselines import (
+    BASELINE_TRACKS,
+    TORCH_IMAGE,
+    build_baseline,
+    save_baseline_archive,
+)
 from scorers import get_scorer
 from tests.conftest import require
 
@@ -74,3 +80,13 @@ def test_the_baseline_predicts_the_demo_track_and_scores(baseline_image, run_ids
     assert scored.metrics["waf"] == pytest.approx(0.12279064855020505, abs=1e-9)
     assert scored.metrics["mse"] == pytest.approx(6.3495867425, abs=1e-6)
     assert scored.score == pytest.approx(-1.4646060370747949, abs=1e-6)
+
+
+def test_the_baseline_saves_as_an_uploadable_archive(baseline_image, engine, tmp_path):
+    archive = tmp_path / "baseline.tar"
+    assert save_baseline_archive(BASELINE, archive, client=engine) == baseline_image
+    described = inspect_image_archive(archive, max_bytes=2 * 2**30)
+    assert described.image_id == baseline_image
+    assert described.repo_tags == (f"demo/baseline-{BASELINE}:latest",)
+    # Already on the worker, so it is pinned without being loaded again.
+    assert load_image_archive(archive, max_bytes=2 * 2**30, client=engine) == baseline_image

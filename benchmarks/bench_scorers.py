@@ -61,13 +61,13 @@ class Benchmark:
 
 # -- data -------------------------------------------------------------------------------------
 
+
 def _frame_names(rng: np.random.Generator, n: int) -> list[str]:
     videos = rng.integers(1, 600, n)
     return [f"{v}-{v % 97}-1456x{500 + v % 400}_{v % 3}/{i:06d}.jpg" for i, v in enumerate(videos)]
 
 
-def _write(path: Path, header: str | None, keys: list[str], rows: list[str],
-           order: np.ndarray) -> None:
+def _write(path: Path, header: str | None, keys: list[str], rows: list[str], order: np.ndarray) -> None:
     with path.open("w", encoding="utf-8") as handle:
         if header is not None:
             handle.write(header + "\n")
@@ -82,10 +82,8 @@ def make_va(folder: Path, n: int = 1_000_000) -> tuple[Path, Path]:
     gold[rng.random(n) < 0.05, 0] = -5
     gold[rng.random(n) < 0.05, 1] = -5
     header = "image_location,valence,arousal"
-    _write(folder / "gold.csv", header, keys, [f"{a},{b}" for a, b in gold.tolist()],
-           np.arange(n))
-    _write(folder / "pred.csv", header, keys, [f"{a},{b}" for a, b in pred.tolist()],
-           rng.permutation(n))
+    _write(folder / "gold.csv", header, keys, [f"{a},{b}" for a, b in gold.tolist()], np.arange(n))
+    _write(folder / "pred.csv", header, keys, [f"{a},{b}" for a, b in pred.tolist()], rng.permutation(n))
     return folder / "gold.csv", folder / "pred.csv"
 
 
@@ -96,10 +94,8 @@ def make_au(folder: Path, n: int = 1_000_000) -> tuple[Path, Path]:
     pred = np.where(rng.random((n, 12)) < 0.8, gold, 1 - gold)
     gold[rng.random(n) < 0.03] = -1
     header = "image_location," + ",".join(AUS)
-    _write(folder / "gold.csv", header, keys, [",".join(map(str, r)) for r in gold.tolist()],
-           np.arange(n))
-    _write(folder / "pred.csv", header, keys, [",".join(map(str, r)) for r in pred.tolist()],
-           rng.permutation(n))
+    _write(folder / "gold.csv", header, keys, [",".join(map(str, r)) for r in gold.tolist()], np.arange(n))
+    _write(folder / "pred.csv", header, keys, [",".join(map(str, r)) for r in pred.tolist()], rng.permutation(n))
     return folder / "gold.csv", folder / "pred.csv"
 
 
@@ -111,12 +107,12 @@ def make_discrete(folder: Path, candidates: int = 20_000, tested: int = 2_000) -
     test = rng.choice(candidates, tested, replace=False)
     header = "name,discrete"
     _write(folder / "gold.csv", header, keys, [EMOTIONS[i] for i in truth], np.sort(test))
-    _write(folder / "pred.csv", header, keys, [EMOTIONS[i] for i in guess],
-           rng.permutation(candidates))
+    _write(folder / "pred.csv", header, keys, [EMOTIONS[i] for i in guess], rng.permutation(candidates))
     return folder / "gold.csv", folder / "pred.csv"
 
 
 # -- reference paths --------------------------------------------------------------------------
+
 
 def _organisers_ccc(x: np.ndarray, y: np.ndarray) -> float:
     rho = np.corrcoef(x, y)[0][1]
@@ -127,8 +123,7 @@ def _organisers_ccc(x: np.ndarray, y: np.ndarray) -> float:
 def reference_va(gold: Path, pred: Path) -> float:
     import pandas as pd
 
-    merged = pd.read_csv(gold).merge(pd.read_csv(pred), on="image_location",
-                                     suffixes=("_g", "_p"))
+    merged = pd.read_csv(gold).merge(pd.read_csv(pred), on="image_location", suffixes=("_g", "_p"))
     scores = []
     for dim in ("valence", "arousal"):
         kept = merged[merged[f"{dim}_g"] != -5]
@@ -140,8 +135,7 @@ def reference_au(gold: Path, pred: Path) -> float:
     import pandas as pd
     from sklearn.metrics import f1_score
 
-    merged = pd.read_csv(gold).merge(pd.read_csv(pred), on="image_location",
-                                     suffixes=("_g", "_p"))
+    merged = pd.read_csv(gold).merge(pd.read_csv(pred), on="image_location", suffixes=("_g", "_p"))
     scores = []
     for au in AUS:
         kept = merged[merged[f"{au}_g"] != -1]
@@ -153,26 +147,29 @@ def reference_discrete(gold: Path, pred: Path) -> float:
     import pandas as pd
     from sklearn.metrics import f1_score
 
-    merged = pd.read_csv(gold).merge(pd.read_csv(pred), on="name", how="left",
-                                     suffixes=("_g", "_p"))
+    merged = pd.read_csv(gold).merge(pd.read_csv(pred), on="name", how="left", suffixes=("_g", "_p"))
     return float(f1_score(merged["discrete_g"], merged["discrete_p"], average="weighted"))
 
 
 BENCHMARKS: dict[str, Benchmark] = {
     "abaw.va": Benchmark("abaw.va", "1,000,000 frames", make_va, reference_va),
     "abaw.au": Benchmark("abaw.au", "1,000,000 frames", make_au, reference_au),
-    "mer.discrete": Benchmark("mer.discrete", "20,000 candidates (2,000 scored)", make_discrete,
-                              reference_discrete),
-    "mer.ov-wheel": Benchmark("mer.ov-wheel", f"20,000 samples ({wheel_folder().name} wheels)",
-                              make_ov_wheel, reference_ov_wheel, assets=wheel_folder()),
+    "mer.discrete": Benchmark("mer.discrete", "20,000 candidates (2,000 scored)", make_discrete, reference_discrete),
+    "mer.ov-wheel": Benchmark(
+        "mer.ov-wheel",
+        f"20,000 samples ({wheel_folder().name} wheels)",
+        make_ov_wheel,
+        reference_ov_wheel,
+        assets=wheel_folder(),
+    ),
 }
 
 
 # -- measurement ------------------------------------------------------------------------------
 
+
 def ours(bench: Benchmark, gold: Path, pred: Path) -> float:
-    return get_scorer(bench.key).score(gold=gold, pred=pred, options=bench.options,
-                                       assets=bench.assets).score
+    return get_scorer(bench.key).score(gold=gold, pred=pred, options=bench.options, assets=bench.assets).score
 
 
 def ours_cold(bench: Benchmark, gold: Path, pred: Path) -> float:
@@ -234,10 +231,14 @@ def main() -> None:
     args = parser.parse_args()
     memory = PeakMemory()
     chosen = [key for key in BENCHMARKS if not args.only or key in args.only.split(",")]
-    print(f"median of {args.runs} runs, wall-clock seconds (CPU seconds in brackets); "
-          "peak RSS of one run in a fresh process\n")
-    print(f"{'track':<14}{'size':<34}{'ours cold':>16}{'ours warm':>16}{'reference':>16}"
-          f"{'cold x':>8}{'warm x':>8}{'MB':>6}{'ref MB':>8}  same score")
+    print(
+        f"median of {args.runs} runs, wall-clock seconds (CPU seconds in brackets); "
+        "peak RSS of one run in a fresh process\n"
+    )
+    print(
+        f"{'track':<14}{'size':<34}{'ours cold':>16}{'ours warm':>16}{'reference':>16}"
+        f"{'cold x':>8}{'warm x':>8}{'MB':>6}{'ref MB':>8}  same score"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for key in chosen:
             bench = BENCHMARKS[key]
@@ -251,9 +252,11 @@ def main() -> None:
             ref_mb = memory.measure(key, "reference", str(gold), str(pred))
             same = abs(cold.value - ref.value) <= 1e-9 * max(1.0, abs(ref.value))
             cells = "".join(f"{t.wall:>8.3f} ({t.cpu:.3f})".rjust(16) for t in (cold, warm, ref))
-            print(f"{key:<14}{bench.size:<34}{cells}{ref.wall / cold.wall:>7.1f}x"
-                  f"{ref.wall / warm.wall:>7.1f}x{our_mb:>6.0f}{ref_mb:>8.0f}  "
-                  f"{'yes' if same else f'NO ({cold.value!r} vs {ref.value!r})'}")
+            print(
+                f"{key:<14}{bench.size:<34}{cells}{ref.wall / cold.wall:>7.1f}x"
+                f"{ref.wall / warm.wall:>7.1f}x{our_mb:>6.0f}{ref_mb:>8.0f}  "
+                f"{'yes' if same else f'NO ({cold.value!r} vs {ref.value!r})'}"
+            )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import docker
@@ -236,7 +236,7 @@ def _with_failure(result: RunResult, limits: SandboxLimits) -> RunResult:
         failure = messages.no_predictions(result.output_files)
     else:
         failure = None
-    return RunResult(**{**result.__dict__, "failure": failure})
+    return replace(result, failure=failure)
 
 
 def remove_run(run_id: str, *, client: docker.DockerClient | None = None) -> None:

@@ -246,7 +246,9 @@ class TrackScorer(ABC):
         if not self.needs_assets:
             return
         if assets_dir is None:
-            raise AssetError(f"track '{self.key}' needs an assets folder and none was given (command line: --assets DIR)")
+            raise AssetError(
+                f"track '{self.key}' needs an assets folder and none was given (command line: --assets DIR)"
+            )
         if not Path(assets_dir).is_dir():
             raise AssetError(f"assets folder '{assets_dir}' does not exist or is not a folder")
 

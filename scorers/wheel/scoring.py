@@ -115,34 +115,35 @@ def _split_cells(cells: Sequence[str]) -> LabelLists:
 @dataclass(frozen=True)
 class WheelScores:
     """The mean ``fscore``, ``precision`` and ``recall`` over the wheels, each wheel's
-    ``SetOverlap``, and how each distinct label was resolved: ``resolved[label]`` is
-    ``(table row, WordNet lemma used or None)``; ``lemmatized`` says whether labels missing from
-    the word-form table were looked up in WordNet."""
+    ``SetOverlap``, and how each distinct label was resolved: ``rows[label]`` is its row in the
+    label map (its lemma's row when ``lemmas_used[label]`` names the WordNet lemma that was used);
+    ``lemmatized`` says whether labels missing from the word-form table were looked up in
+    WordNet."""
 
     fscore: float
     precision: float
     recall: float
     per_wheel: tuple[SetOverlap, ...]
-    resolved: dict[str, tuple[int, str | None]]
+    rows: dict[str, int]
+    lemmas_used: dict[str, str]
     lemmatized: bool = False
 
 
 def _resolve(
     labels: set[str], label_map: LabelMap, lemmas: WordNetLemmas | None
-) -> dict[str, tuple[int, str | None]]:
-    rows = label_map.rows
+) -> tuple[dict[str, int], dict[str, str]]:
+    known = label_map.rows
     unknown = label_map.unknown_row
-    resolved: dict[str, tuple[int, str | None]] = {}
-    for label in labels:
-        row = rows.get(label, unknown)
-        lemma = None
-        if row == unknown and lemmas is not None:
+    get = known.get
+    rows = {label: get(label, unknown) for label in labels}
+    used: dict[str, str] = {}
+    if lemmas is not None:
+        for label in [label for label, row in rows.items() if row == unknown]:
             for candidate in lemmas.lemmas(label):
-                if candidate in rows:
-                    row, lemma = rows[candidate], candidate
+                if candidate in known:
+                    rows[label], used[label] = known[candidate], candidate
                     break
-        resolved[label] = (row, lemma)
-    return resolved
+    return rows, used
 
 
 def _as_lists(lists: LabelLists | Sequence[Sequence[str]]) -> LabelLists:
@@ -162,8 +163,7 @@ def score_label_lists(
     ``set_overlap``; the result averages the wheels, as the MER organisers do.
     """
     gold, pred = _as_lists(gold), _as_lists(pred)
-    resolved = _resolve(set(gold.labels).union(pred.labels), label_map, lemmas)
-    row_of = {label: row for label, (row, _) in resolved.items()}
+    row_of, used = _resolve(set(gold.labels).union(pred.labels), label_map, lemmas)
     codes = [
         label_map.codes[np.array(itemgetter(*side.labels)(row_of) if len(side.labels) > 1 else
                                  [row_of[label] for label in side.labels], dtype=np.int64)]
@@ -171,16 +171,19 @@ def score_label_lists(
     ]
     per_wheel = set_overlaps(len(gold), gold.entry, codes[0], pred.entry, codes[1])
     fscore, precision, recall = mean_overlap_scores(per_wheel)
-    return WheelScores(fscore, precision, recall, tuple(per_wheel), resolved, lemmas is not None)
+    return WheelScores(fscore, precision, recall, tuple(per_wheel), row_of, used,
+                       lemmas is not None)
 
 
 def _explanations(scores: WheelScores, label_map: LabelMap) -> dict[str, dict[str, object]]:
     """Every distinct label's explanation, one shared dict per label."""
     found: dict[str, dict[str, object]] = {}
-    for label, (row, lemma) in scores.resolved.items():
+    unknown = label_map.unknown_row
+    for label, row in scores.rows.items():
+        lemma = scores.lemmas_used.get(label)
         if lemma is not None:
             found[label] = {"lemma": lemma, **label_map.explain(lemma)}
-        elif row == label_map.unknown_row and scores.lemmatized:
+        elif row == unknown and scores.lemmatized:
             found[label] = {"dropped": NOT_IN_TABLE_NOR_LEMMA}
         else:
             found[label] = label_map.explain(label)

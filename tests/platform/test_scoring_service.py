@@ -130,3 +130,13 @@ def test_scoring_puts_the_entry_on_the_leaderboard_in_the_same_transaction():
     submission_score(submission_id=sub.pk)
     entry = LeaderboardEntry.objects.get(phase=sub.phase, split="public")
     assert (entry.submission_id, entry.rank, entry.score) == (sub.pk, 1, pytest.approx(5 / 9))
+
+
+def test_a_broken_reference_is_not_blamed_on_the_team():
+    sub = _queued()
+    phase = sub.phase
+    phase.reference_private.save("bad.csv", ContentFile(b"name,discrete\ns4,joyful\n"), save=True)
+    assert submission_score(submission_id=sub.pk) == S.FAILED
+    sub.refresh_from_db()
+    assert sub.error_message == MISCONFIGURED_MESSAGE
+    assert "joyful" in sub.error_detail

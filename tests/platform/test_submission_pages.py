@@ -26,7 +26,7 @@ def test_phase_page_shows_the_form_and_the_format(setup):
     page = client.get(url)
     assert page.status_code == 200
     assert 'id="submit-form"' in page.text and 'enctype="multipart/form-data"' in page.text
-    assert "upload-bar" in page.text and "name,discrete" in page.text
+    assert "upload-bar" in page.text and "name,discrete" in page.text and "data-upload" in page.text
     assert '<span class="badge open">Open until' in page.text
 
 

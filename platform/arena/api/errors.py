@@ -53,6 +53,9 @@ def api_exception_handler(exc, context):
         if isinstance(exc, klass):
             code, message = klass_code, klass_message
             break
+    if isinstance(exc, exceptions.AuthenticationFailed):
+        # Token authentication names why a token was refused (unknown, revoked, expired...).
+        code = getattr(exc.detail, "code", None) or code
     detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
     body = error_body(code, message or str(detail))
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:

@@ -124,6 +124,10 @@ class Track(models.Model):
     show_container_logs = models.BooleanField(
         default=True, help_text="Logs can leak test data: switch off to hide them from participants."
     )
+    image_allowlist = models.TextField(
+        blank=True, help_text="Registries or repository prefixes models may be pulled from, one per line "
+        "(e.g. ghcr.io/my-lab); added to the site's ARENA_IMAGE_ALLOWLIST. Empty: archives only.",
+    )
 
     leaderboard_mode = models.CharField(
         max_length=16, choices=LeaderboardMode.choices, default=LeaderboardMode.BEST
@@ -190,6 +194,11 @@ class Phase(models.Model):
     reference_public = models.FileField(upload_to=_reference_key, max_length=500, blank=True)
     reference_private = models.FileField(upload_to=_reference_key, max_length=500, blank=True)
     private_revealed_at = models.DateTimeField(null=True, blank=True)
+    container_inputs = models.FileField(
+        upload_to=_reference_key, max_length=500, blank=True,
+        help_text="Hidden test inputs that containerised models read at /input: one file, or a .zip or "
+        ".tar.gz unpacked there. Never downloadable by participants.",
+    )
 
     class Meta:
         ordering = ["track", "order", "opens_at"]

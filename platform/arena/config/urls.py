@@ -8,6 +8,7 @@ admin.site.index_title = "Your challenges"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("arena.api.urls")),
+    path("accounts/tokens/", include("arena.tokens.urls")),
     path("accounts/", include("arena.accounts.urls")),
     path("", include("arena.core.urls")),
     path("", include("arena.challenges.urls")),
@@ -17,3 +18,9 @@ urlpatterns = [
     path("", include("arena.submissions.urls")),
     path("", include("arena.leaderboards.urls")),
 ]
+
+# Under /api/ these answer in the API's JSON error shape; elsewhere they are Django's pages.
+handler400 = "arena.api.handlers.bad_request"
+handler403 = "arena.api.handlers.permission_denied"
+handler404 = "arena.api.handlers.page_not_found"
+handler500 = "arena.api.handlers.server_error"

@@ -18,10 +18,14 @@ def leaderboard_visible_splits(phase: Phase, user) -> list[str]:
     return splits
 
 
-def leaderboard_snapshot(*, phase: Phase, split: str, user) -> LeaderboardSnapshot | None:
-    """The ready-made JSON and CSV of one board (None before its first refresh); same rules as below."""
+def leaderboard_snapshot(*, phase: Phase, split: str, user, with_csv: bool = False) -> LeaderboardSnapshot | None:
+    """Row count, refresh time and (``with_csv``) the CSV of one board; None before its first refresh.
+
+    Same visibility rules as ``leaderboard_for_phase``.
+    """
     leaderboard_for_phase(phase=phase, split=split, user=user)  # raises when the board is hidden
-    return LeaderboardSnapshot.objects.filter(phase=phase, split=split).first()
+    snapshots = LeaderboardSnapshot.objects.filter(phase=phase, split=split)
+    return (snapshots if with_csv else snapshots.defer("csv")).first()
 
 
 def leaderboard_for_phase(*, phase: Phase, split: str, user) -> QuerySet[LeaderboardEntry]:

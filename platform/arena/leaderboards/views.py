@@ -43,7 +43,7 @@ def leaderboard_csv_page(request, slug: str, track_slug: str, phase_slug: str):
     phase = _phase(request, slug, track_slug, phase_slug)
     split = request.GET.get("split", "public")
     try:
-        snapshot = leaderboard_snapshot(phase=phase, split=split, user=request.user)
+        snapshot = leaderboard_snapshot(phase=phase, split=split, user=request.user, with_csv=True)
     except DomainError as exc:
         return HttpResponse(exc.message, status=exc.status, content_type="text/plain; charset=utf-8")
     response = HttpResponse(snapshot.csv if snapshot else "", content_type="text/csv; charset=utf-8")

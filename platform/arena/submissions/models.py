@@ -54,6 +54,8 @@ class Submission(models.Model):
     file_name = models.CharField(max_length=255, blank=True)
     file_size = models.BigIntegerField(default=0)
     file_sha256 = models.CharField(max_length=64, blank=True)
+    image_archive = models.FileField(upload_to=_submission_key, max_length=500, blank=True,
+                                     help_text="A `docker save` archive of the submitted model.")
     image_reference = models.CharField(max_length=300, blank=True)
     image_digest = models.CharField(max_length=100, blank=True)
 

@@ -6,6 +6,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from arena.submissions.services.reconcile import submissions_reconcile
+from arena.submissions.services.sandbox_run import EngineUnavailable, submission_run_container
 from arena.submissions.services.scoring import submission_score
 
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
@@ -29,3 +30,19 @@ def score_submission(submission_id: int) -> str:
 @shared_task(acks_late=True, soft_time_limit=120, time_limit=150)
 def reconcile_submissions() -> dict[str, int]:
     return submissions_reconcile()
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(*TRANSIENT_ERRORS, EngineUnavailable),
+    retry_backoff=5,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=5,
+    # The sandbox enforces the track's own wall-clock limit; this is the outer guard.
+    soft_time_limit=6 * 3600,
+    time_limit=6 * 3600 + 120,
+)
+def run_container_submission(submission_id: int) -> str:
+    return submission_run_container(submission_id=submission_id)

@@ -11,13 +11,14 @@ from arena.challenges.models import Phase
 from arena.challenges.permissions import is_organiser
 from arena.challenges.selectors import challenges_visible_to
 from arena.core.errors import DomainError
-from arena.submissions.forms import SubmissionForm
+from arena.submissions.forms import ContainerSubmissionForm, SubmissionForm
 from arena.submissions.selectors import (
     submission_visible_logs,
     submission_visible_scores,
     submissions_of_user,
 )
 from arena.submissions.services.actions import submission_cancel_own, submission_select
+from arena.submissions.services.containers import submission_create_container
 from arena.submissions.services.create import MethodInfo, submission_create, submission_for_member
 from arena.teams.selectors import team_of
 
@@ -38,22 +39,33 @@ def _wants_json(request) -> bool:
 def phase_page(request, slug: str, track_slug: str, phase_slug: str):
     phase = _phase(request, slug, track_slug, phase_slug)
     track, challenge = phase.track, phase.track.challenge
-    form = SubmissionForm(request.POST or None, request.FILES or None)
+    is_model = request.POST.get("kind") == "container"
+    form = SubmissionForm(request.POST if not is_model else None, request.FILES if not is_model else None)
+    model_form = ContainerSubmissionForm(request.POST if is_model else None, request.FILES if is_model else None,
+                                         prefix="model")
     status = 200
     if request.method == "POST":
         if not request.user.is_authenticated:
             return redirect(f"{reverse('login')}?next={request.path}")
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
+        posted = model_form if is_model else form
+        if posted.is_valid():
+            data = posted.cleaned_data
+            method = MethodInfo(data["method_name"], data["method_description"], data["paper_url"], data["code_url"])
             try:
-                submission, _ = submission_create(
-                    user=request.user, phase=phase, file_name=upload.name, stream=upload,
-                    method=MethodInfo(form.cleaned_data["method_name"], form.cleaned_data["method_description"],
-                                      form.cleaned_data["paper_url"], form.cleaned_data["code_url"]),
-                )
+                if is_model:
+                    archive = data.get("image_archive")
+                    submission, _ = submission_create_container(
+                        user=request.user, phase=phase, method=method, archive=archive,
+                        archive_name=archive.name if archive else "", archive_size=archive.size if archive else None,
+                        image_reference=data.get("image_reference", ""),
+                    )
+                else:
+                    upload = data["file"]
+                    submission, _ = submission_create(
+                        user=request.user, phase=phase, file_name=upload.name, stream=upload, method=method)
             except DomainError as exc:
-                form.add_error(exc.details.get("field") if exc.details.get("field") in form.fields else None,
-                               exc.message)
+                field = exc.details.get("field")
+                posted.add_error(field if field in posted.fields else None, exc.message)
                 status = exc.status
             else:
                 url = reverse("submission-page", args=[submission.pk])
@@ -64,13 +76,14 @@ def phase_page(request, slug: str, track_slug: str, phase_slug: str):
         else:
             status = 400
         if _wants_json(request):
-            errors = {f: [str(e) for e in errs] for f, errs in form.errors.items()}
+            errors = {f: [str(e) for e in errs] for f, errs in posted.errors.items()}
             first = next(iter(errors.values()), ["Invalid submission."])[0]
             return JsonResponse({"message": first, "errors": errors}, status=status)
     team = team_of(request.user, challenge)
     now = timezone.now()
     return render(request, "submissions/phase.html", {
         "challenge": challenge, "track": track, "phase": phase, "team": team, "form": form,
+        "model_form": model_form,
         "is_open": phase.opens_at <= now < phase.closes_at,
         "scorer": scorers.get_scorer(track.scorer_key),
         "submissions": submissions_of_user(user=request.user, phase=phase)[:100] if team else [],

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "arena.submissions",
     "arena.leaderboards",
     "arena.demo",
+    "arena.tokens",
     "arena.api",
 ]
 
@@ -206,14 +207,29 @@ ARENA_RECONCILE_SECONDS = env_int("ARENA_RECONCILE_SECONDS", 60)
 ARENA_SCORING_DEADLINE_SECONDS = env_int("ARENA_SCORING_DEADLINE_SECONDS", 900)
 ARENA_MAX_ATTEMPTS = env_int("ARENA_MAX_ATTEMPTS", 3)
 ARENA_AGREEMENT_MAX_BYTES = env_int("ARENA_AGREEMENT_MAX_BYTES", 10 * 1024 * 1024)
+# Sandboxes: registries models may be pulled from (site-wide), and where runs keep their files.
+ARENA_IMAGE_ALLOWLIST = env_list("ARENA_IMAGE_ALLOWLIST")
+ARENA_SANDBOX_WORK_DIR = env_str("ARENA_SANDBOX_WORK_DIR", "")
 ARENA_DEMO_PASSWORD = env_str("ARENA_DEMO_PASSWORD", "demo-pass-2026")
 
 # --- REST API --------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "arena.tokens.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # Etiquette for scripts, not a limit: the hard limits (submission quotas) live in the services.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "arena.api.throttling.AnonymousRateThrottle",
+        "arena.api.throttling.PersonRateThrottle",
+        "arena.api.throttling.ScopeRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_str("ARENA_API_RATE_ANON", "300/minute"),
+        "user": env_str("ARENA_API_RATE_USER", "1200/minute"),
+        "submissions": env_str("ARENA_API_RATE_SUBMISSIONS", "60/minute"),
+    },
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "EXCEPTION_HANDLER": "arena.api.errors.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
@@ -223,8 +239,20 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "AffectArena API",
+    "DESCRIPTION": (
+        "Submit predictions, follow their scoring, read leaderboards and download data. Authenticate with a "
+        "personal API token from /accounts/tokens/ sent as `Authorization: Token <token>`. Every error is "
+        "`{\"code\", \"message\", \"details\"}`; the command-line client `arena` wraps this API."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Separate request components, so that uploads are documented as binary files.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "PhaseKindEnum": "arena.challenges.models.PhaseKind",
+        "SubmissionKindEnum": "arena.challenges.models.SubmissionKind",
+        "DatasetFileKindEnum": "arena.datasets.models.DatasetFileKind",
+    },
 }
 
 LOGGING = {

@@ -101,7 +101,7 @@ class LeaderboardCsvView(APIView):
     def get(self, request, phase_id: int):
         phase = _phase(request, phase_id)
         split = request.query_params.get("split", "public")
-        snapshot = leaderboard_snapshot(phase=phase, split=split, user=request.user)
+        snapshot = leaderboard_snapshot(phase=phase, split=split, user=request.user, with_csv=True)
         response = HttpResponse(snapshot.csv if snapshot else "", content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="leaderboard-{phase.pk}-{split}.csv"'
         return response

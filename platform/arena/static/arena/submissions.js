@@ -1,14 +1,14 @@
 // Upload with a progress bar, and live status of submissions without reloading the page.
 (function () {
   "use strict";
-  var form = document.getElementById("submit-form");
-  if (form && window.XMLHttpRequest && window.FormData) {
+  Array.prototype.forEach.call(document.querySelectorAll("form[data-upload]"), function (form) {
+    if (!window.XMLHttpRequest || !window.FormData) return;
     form.addEventListener("submit", function (event) {
       event.preventDefault();
-      var box = document.getElementById("upload-progress");
-      var bar = document.getElementById("upload-bar");
-      var pct = document.getElementById("upload-pct");
-      var error = document.getElementById("submit-error");
+      var box = form.querySelector(".upload-progress");
+      var bar = form.querySelector(".upload-bar");
+      var pct = form.querySelector(".upload-pct");
+      var error = form.querySelector(".submit-error");
       var button = form.querySelector("button[type=submit]");
       var xhr = new XMLHttpRequest();
       xhr.open("POST", window.location.pathname);
@@ -32,7 +32,7 @@
       error.hidden = true; box.hidden = false; button.disabled = true;
       xhr.send(new FormData(form));
     });
-  }
+  });
 
   var FINAL = {scored: 1, failed: 1, cancelled: 1};
   var rows = Array.prototype.slice.call(document.querySelectorAll("[data-submission]"));

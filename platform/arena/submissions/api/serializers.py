@@ -15,6 +15,16 @@ class SubmissionCreateIn(serializers.Serializer):
     code_url = serializers.URLField(required=False, allow_blank=True, default="")
 
 
+class ContainerSubmissionIn(serializers.Serializer):
+    image_archive = serializers.FileField(required=False, help_text="`docker save` archive (.tar or .tar.gz).")
+    image_reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=300,
+                                            help_text="An image on the track's allowed registries.")
+    method_name = serializers.CharField(max_length=100)
+    method_description = serializers.CharField(required=False, allow_blank=True, default="")
+    paper_url = serializers.URLField(required=False, allow_blank=True, default="")
+    code_url = serializers.URLField(required=False, allow_blank=True, default="")
+
+
 class SelectIn(serializers.Serializer):
     selected = serializers.BooleanField()
 
@@ -35,6 +45,7 @@ class SubmissionOut(serializers.ModelSerializer):
         fields = [
             "id", "public_id", "phase", "team", "kind", "status", "status_changed_at", "method_name",
             "method_description", "paper_url", "code_url", "file_name", "file_size", "file_sha256",
+            "image_reference", "image_digest",
             "created_at", "queued_at", "started_at", "scoring_started_at", "finished_at", "error_message",
             "is_selected", "is_baseline", "disqualified_reason", "scores", "logs",
         ]

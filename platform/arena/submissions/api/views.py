@@ -10,10 +10,20 @@ from rest_framework.views import APIView
 
 from arena.challenges.models import Phase
 from arena.challenges.selectors import challenges_visible_to
-from arena.submissions.api.serializers import SelectIn, SubmissionCreateIn, SubmissionOut
+from arena.submissions.api.serializers import ContainerSubmissionIn, SelectIn, SubmissionCreateIn, SubmissionOut
 from arena.submissions.selectors import submissions_of_user
 from arena.submissions.services.actions import submission_cancel_own, submission_select
+from arena.submissions.services.containers import submission_create_container
 from arena.submissions.services.create import MethodInfo, submission_create, submission_for_member
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+    description="Retrying with the same key returns the same submission and uses no more of the limits.")
+
+
+def _method(data: dict) -> MethodInfo:
+    return MethodInfo(name=data["method_name"], description=data["method_description"],
+                      paper_url=data["paper_url"], code_url=data["code_url"])
 
 
 def _visible_phase(user, phase_id: int) -> Phase:
@@ -30,8 +40,7 @@ class PhaseSubmissionsView(APIView):
 
     @extend_schema(
         request={"multipart/form-data": SubmissionCreateIn}, responses={201: SubmissionOut, 200: SubmissionOut},
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
-                                     description="Retrying with the same key returns the same submission.")],
+        parameters=[IDEMPOTENCY_KEY],
         summary="Submit a prediction file to a phase",
     )
     def post(self, request, phase_id: int):
@@ -41,10 +50,7 @@ class PhaseSubmissionsView(APIView):
         upload = data.validated_data["file"]
         submission, created = submission_create(
             user=request.user, phase=phase, file_name=upload.name, stream=upload,
-            method=MethodInfo(
-                name=data.validated_data["method_name"], description=data.validated_data["method_description"],
-                paper_url=data.validated_data["paper_url"], code_url=data.validated_data["code_url"],
-            ),
+            method=_method(data.validated_data),
             idempotency_key=request.headers.get("Idempotency-Key", ""),
         )
         body = SubmissionOut(submission, context={"request": request}).data
@@ -55,6 +61,31 @@ class PhaseSubmissionsView(APIView):
         phase = _visible_phase(request.user, phase_id)
         qs = submissions_of_user(user=request.user, phase=phase)[:500]
         return Response(SubmissionOut(qs, many=True, context={"request": request}).data)
+
+
+class PhaseContainerSubmissionsView(APIView):
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+    throttle_scope = "submissions"
+
+    @extend_schema(
+        request={"multipart/form-data": ContainerSubmissionIn}, responses={201: SubmissionOut, 200: SubmissionOut},
+        parameters=[IDEMPOTENCY_KEY], summary="Submit a containerised model (image archive or reference)",
+    )
+    def post(self, request, phase_id: int):
+        phase = _visible_phase(request.user, phase_id)
+        data = ContainerSubmissionIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        archive = data.validated_data.get("image_archive")
+        submission, created = submission_create_container(
+            user=request.user, phase=phase, method=_method(data.validated_data),
+            archive=archive, archive_name=archive.name if archive else "",
+            archive_size=archive.size if archive else None,
+            image_reference=data.validated_data["image_reference"],
+            idempotency_key=request.headers.get("Idempotency-Key", ""),
+        )
+        body = SubmissionOut(submission, context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 class MySubmissionsView(APIView):

@@ -118,6 +118,22 @@ def _quota_check(*, team: Team, phase: Phase, now: datetime) -> None:
             )
 
 
+def _prepare_create(*, user, phase: Phase, kind: str, method: MethodInfo, idempotency_key: str):
+    """Checks common to every kind: (phase, team, idempotency key, earlier submission with that key)."""
+    phase = Phase.objects.select_related("track__challenge").get(pk=phase.pk)
+    if kind not in phase.track.accepted_kinds:
+        raise DomainError(
+            "This track takes containerised models, not prediction files." if kind == SubmissionKind.FILE
+            else "This track takes prediction files, not containerised models.", code="kind_not_accepted")
+    if not method.name.strip():
+        raise DomainError("Name your method (e.g. 'wav2vec2 + MLP'); it is shown on the leaderboard.",
+                          code="invalid", details={"field": "method_name"})
+    team = submission_team_for(user=user, phase=phase)
+    key = idempotency_key.strip()[:100]
+    existing = Submission.objects.filter(team=team, idempotency_key=key).first() if key else None
+    return phase, team, key, (_same_request(existing, phase) if existing else None)
+
+
 def submission_create(
     *, user, phase: Phase, file_name: str, stream: BinaryIO, method: MethodInfo, idempotency_key: str = "",
 ) -> tuple[Submission, bool]:
@@ -127,46 +143,48 @@ def submission_create(
     no more of the team's limits. Limits are checked and the row inserted under a lock on the
     team, so parallel uploads at the limit admit exactly the limit.
     """
-    phase = Phase.objects.select_related("track__challenge").get(pk=phase.pk)
+    phase, team, key, existing = _prepare_create(
+        user=user, phase=phase, kind=SubmissionKind.FILE, method=method, idempotency_key=idempotency_key)
+    if existing is not None:
+        return existing, False
     track = phase.track
-    if not track.accepts_files:
-        raise DomainError("This track takes containerised models, not prediction files.",
-                          code="kind_not_accepted")
-    if not method.name.strip():
-        raise DomainError("Name your method (e.g. 'wav2vec2 + MLP'); it is shown on the leaderboard.",
-                          code="invalid", details={"field": "method_name"})
-    team = submission_team_for(user=user, phase=phase)
-    key = idempotency_key.strip()[:100]
-    if key:
-        existing = Submission.objects.filter(team=team, idempotency_key=key).first()
-        if existing is not None:
-            return _same_request(existing, phase), False
     prepared = prepare_prediction(
         name=file_name, stream=stream, max_bytes=track.max_upload_mb * MB, allow_compressed=track.allow_compressed
     )
     submission_check_file(phase=phase, data=prepared.data)
 
-    now = timezone.now()
+    return _insert_under_quota(
+        user=user, team=team, phase=phase, idempotency_key=key, audit={
+            "sha256": prepared.uploaded_sha256, "size": prepared.uploaded_size},
+        row=dict(
+            kind=SubmissionKind.FILE, file=ContentFile(prepared.data, name="predictions.csv"),
+            file_name=prepared.uploaded_name, file_size=prepared.uploaded_size,
+            file_sha256=prepared.uploaded_sha256, **_method_fields(method),
+        ),
+    )
+
+
+def _method_fields(method: MethodInfo) -> dict:
+    return dict(method_name=method.name.strip()[:100], method_description=method.description.strip(),
+                paper_url=method.paper_url.strip(), code_url=method.code_url.strip())
+
+
+def _insert_under_quota(*, user, team: Team, phase: Phase, idempotency_key: str, row: dict,
+                        audit: dict) -> tuple[Submission, bool]:
+    """Check the limits and insert under a lock on the team; queue the submission on commit."""
     with transaction.atomic():
+        # The row lock serialises a team's uploads: N parallel requests at the limit admit exactly it.
         Team.objects.select_for_update().get(pk=team.pk)
-        if key:
-            existing = Submission.objects.filter(team=team, idempotency_key=key).first()
+        if idempotency_key:
+            existing = Submission.objects.filter(team=team, idempotency_key=idempotency_key).first()
             if existing is not None:
                 return _same_request(existing, phase), False
-        _quota_check(team=team, phase=phase, now=now)
-        stored_name = "predictions.csv"
+        _quota_check(team=team, phase=phase, now=timezone.now())
         submission = Submission.objects.create(
-            phase=phase, team=team, submitted_by=user, kind=SubmissionKind.FILE,
-            file=ContentFile(prepared.data, name=stored_name), file_name=prepared.uploaded_name,
-            file_size=prepared.uploaded_size, file_sha256=prepared.uploaded_sha256,
-            method_name=method.name.strip()[:100], method_description=method.description.strip(),
-            paper_url=method.paper_url.strip(), code_url=method.code_url.strip(), idempotency_key=key,
-        )
+            phase=phase, team=team, submitted_by=user, idempotency_key=idempotency_key, **row)
         submission_enqueue(submission=submission)
-        audit_record(
-            actor=user, action="submission.create", target=submission, challenge=track.challenge,
-            details={"phase": phase.pk, "sha256": prepared.uploaded_sha256, "size": prepared.uploaded_size},
-        )
+        audit_record(actor=user, action="submission.create", target=submission,
+                     challenge=phase.track.challenge, details={"phase": phase.pk, "kind": row["kind"], **audit})
     submission.refresh_from_db()
     return submission, True
 

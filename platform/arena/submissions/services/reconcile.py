@@ -27,11 +27,19 @@ def submissions_reconcile(*, now=None) -> dict[str, int]:
     now = now or timezone.now()
     deadline = now - timedelta(seconds=settings.ARENA_SCORING_DEADLINE_SECONDS)
     stale = Submission.objects.filter(
-        status__in=[SubmissionStatus.SUBMITTED, SubmissionStatus.QUEUED, SubmissionStatus.SCORING],
+        status__in=[SubmissionStatus.SUBMITTED, SubmissionStatus.QUEUED, SubmissionStatus.RUNNING,
+                    SubmissionStatus.SCORING],
         status_changed_at__lt=deadline,
-    ).only("pk", "status", "attempts")
+    ).select_related("phase__track").only(
+        "pk", "status", "attempts", "kind", "status_changed_at", "phase__track__container_wall_seconds",
+        "phase__track__container_gpus")
     requeued = failed = 0
     for submission in stale.iterator():
+        if submission.status == SubmissionStatus.RUNNING:
+            # A model may legitimately run for its whole wall-clock limit.
+            allowed = timedelta(seconds=submission.phase.track.container_wall_seconds)
+            if submission.status_changed_at >= deadline - allowed:
+                continue
         with transaction.atomic():
             if submission.attempts >= settings.ARENA_MAX_ATTEMPTS:
                 if lifecycle.submission_mark_failed(

@@ -61,7 +61,7 @@ def _fail(submission_id: int, *, message: str, detail: str = "") -> None:
         notify_team_of_result(submission_id=submission_id)
 
 
-def submission_score(*, submission_id: int) -> str:
+def submission_score(*, submission_id: int, count_attempt: bool = True) -> str:
     """Score one submission. Safe to run twice and after a worker died half-way.
 
     Returns the submission's status afterwards.
@@ -74,7 +74,8 @@ def submission_score(*, submission_id: int) -> str:
         # scored, failed, cancelled: nothing to do; running belongs to the sandbox.
         return submission.status
 
-    Submission.objects.filter(pk=submission_id).update(attempts=F("attempts") + 1)
+    if count_attempt:  # a container run counts its attempt when it starts
+        Submission.objects.filter(pk=submission_id).update(attempts=F("attempts") + 1)
     submission.refresh_from_db()
     if submission.attempts > settings.ARENA_MAX_ATTEMPTS:
         lifecycle.submission_mark_failed(
@@ -95,9 +96,13 @@ def submission_score(*, submission_id: int) -> str:
                 golds=golds, pred=pred, options=track.scorer_options, assets=assets
             )
     except scorers.SubmissionFormatError as exc:
-        _fail(submission_id, message=str(exc))
+        if exc.file == "prediction":
+            _fail(submission_id, message=str(exc))
+        else:  # the phase's reference is at fault, not the team
+            log.error("reference of phase %s is invalid: %s", submission.phase_id, exc)
+            _fail(submission_id, message=MISCONFIGURED_MESSAGE, detail=str(exc))
         return SubmissionStatus.FAILED
-    except (scorers.OptionError, scorers.AssetError) as exc:
+    except scorers.ScorerError as exc:  # options, assets, unreadable files: the track's set-up
         log.error("scorer misconfigured for track %s: %s", track.pk, exc)
         _fail(submission_id, message=MISCONFIGURED_MESSAGE, detail=str(exc))
         return SubmissionStatus.FAILED

@@ -1,0 +1,108 @@
+"""The HTTP side: one session per run, the API's error shape turned into ``ApiError``, polite retries."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+import requests
+
+from arena.cli import __version__
+from arena.cli.config import Credentials
+from arena.cli.errors import ApiError, NetworkError, NotSignedIn
+
+USER_AGENT = f"arena-cli/{__version__} requests/{requests.__version__}"
+#: (connect, read) timeouts in seconds.
+TIMEOUT = (10, 120)
+#: Answers that a proxy or a restarting server gives for a moment; worth another try.
+TRANSIENT_STATUSES = frozenset({502, 503, 504})
+RETRIES = 3
+#: The longest wait for a throttled request before giving up.
+MAX_THROTTLE_WAIT = 60
+
+
+def api_error(response: requests.Response) -> ApiError:
+    """The server's ``{code, message, details}`` from an error response (or a plain description)."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        details = body.get("details") if isinstance(body.get("details"), dict) else {}
+        return ApiError(response.status_code, str(body.get("code") or "error"), body["message"], details)
+    reason = response.reason or "error"
+    return ApiError(response.status_code, "http_error",
+                    f"The server answered {response.status_code} {reason} for {response.request.method} "
+                    f"{response.url}; is this an AffectArena site?")
+
+
+def first_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+class ApiClient:
+    """Requests to one site's ``/api/v1/``, authenticated with a token when there is one."""
+
+    def __init__(self, credentials: Credentials) -> None:
+        self.server = credentials.server
+        self.token = credentials.token
+        self.base = f"{self.server}/api/v1"
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        self.session.headers["Accept"] = "application/json"
+        if self.token:
+            self.session.headers["Authorization"] = f"Token {self.token}"
+
+    def require_token(self) -> None:
+        if not self.token:
+            raise NotSignedIn(f"Not signed in to {self.server}: run `arena login` (or set ARENA_TOKEN).")
+
+    def request(self, method: str, path: str, *, retries: int = RETRIES, **kwargs: Any) -> requests.Response:
+        """Send one request; retry network failures, 502/503/504 and throttling up to ``retries`` times.
+
+        Only call with ``retries`` > 0 for requests that are safe to repeat (reads, or writes
+        carrying an idempotency key). Raises ``ApiError`` for any 4xx/5xx and ``NetworkError``.
+        """
+        url = path if path.startswith(("http://", "https://")) else f"{self.base}{path}"
+        kwargs.setdefault("timeout", TIMEOUT)
+        attempt = 0
+        while True:
+            attempt += 1
+            rewind = kwargs.get("data")
+            if hasattr(rewind, "seek"):
+                rewind.seek(0)
+            try:
+                response = self.session.request(method, url, **kwargs)
+            except requests.exceptions.InvalidURL as exc:
+                raise NetworkError(f"Invalid server address {self.server!r}: {first_line(str(exc))}") from None
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if attempt <= retries:
+                    self._pause(attempt, f"cannot reach {self.server} ({type(exc).__name__})")
+                    continue
+                raise NetworkError(f"Cannot reach {self.server}: {first_line(str(exc))[:300]}") from None
+            if response.status_code < 400:
+                return response
+            error = api_error(response)
+            if attempt <= retries and response.status_code in TRANSIENT_STATUSES:
+                self._pause(attempt, f"the server answered {response.status_code}")
+                continue
+            if attempt <= retries and response.status_code == 429 and error.code == "throttled":
+                wait = error.details.get("retry_after_seconds")
+                if isinstance(wait, int) and wait <= MAX_THROTTLE_WAIT:
+                    print(f"throttled by the server; retrying in {wait} s", file=sys.stderr)
+                    time.sleep(max(wait, 1))
+                    continue
+            raise error
+
+    @staticmethod
+    def _pause(attempt: int, why: str) -> None:
+        delay = min(2 ** (attempt - 1), 10)
+        print(f"{why}; retrying in {delay} s", file=sys.stderr)
+        time.sleep(delay)
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, params={k: v for k, v in params.items() if v is not None}).json()
+
+    def post(self, path: str, *, json: Any = None, retries: int = 0) -> Any:
+        return self.request("POST", path, json=json, retries=retries).json()

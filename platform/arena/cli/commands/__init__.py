@@ -1,0 +1,1 @@
+"""One module per group of commands; each command is ``run_<name>(args) -> exit code``."""

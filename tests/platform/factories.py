@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import factory
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
 from arena.accounts.models import User
 from arena.challenges.models import Challenge, Licence, Phase, Track
 from arena.participation.models import Participation, ParticipationStatus
 from arena.submissions.models import Submission
 from arena.teams.models import Team, TeamMembership, TeamRole
-from django.core.files.base import ContentFile
-from django.utils import timezone
 
 DISCRETE_PUBLIC = b"name,discrete\ns1,happy\ns2,sad\ns3,angry\n"
 DISCRETE_PRIVATE = b"name,discrete\ns4,neutral\ns5,worried\n"

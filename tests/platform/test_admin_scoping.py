@@ -1,12 +1,12 @@
 """The organiser admin: each organiser sees and changes only their own challenges."""
 
 import pytest
+from django.urls import reverse
+
 from arena.audit.models import AuditEntry
 from arena.challenges.models import Challenge, Phase, Track
 from arena.participation.models import Participation, ParticipationStatus
 from arena.submissions.models import Submission, SubmissionStatus
-from django.urls import reverse
-
 from tests.platform.factories import (
     ChallengeFactory,
     PhaseFactory,

@@ -4,11 +4,11 @@ import threading
 
 import pytest
 import requests
-from arena.submissions.models import Submission
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 
+from arena.submissions.models import Submission
 from tests.platform.factories import PhaseFactory, UserFactory, ready_team
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]

@@ -3,14 +3,14 @@
 import hashlib
 
 import pytest
-from arena.datasets.models import Dataset, DatasetFile, DownloadGrant
-from arena.participation.models import LicenceAcceptance, ParticipationStatus
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
 
+from arena.datasets.models import Dataset, DatasetFile, DownloadGrant
+from arena.participation.models import LicenceAcceptance, ParticipationStatus
 from tests.platform.factories import ChallengeFactory, LicenceFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

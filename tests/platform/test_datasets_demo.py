@@ -3,15 +3,15 @@
 import hashlib
 
 import pytest
+from django.test import Client
+from django.utils import timezone
+
 from arena.challenges.models import Challenge
 from arena.datasets.models import DatasetFile
 from arena.demo.services import demo_load
 from arena.participation.selectors import data_access
 from arena.participation.services import licence_accept
 from arena.teams.services import team_create
-from django.test import Client
-from django.utils import timezone
-
 from tests.platform.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

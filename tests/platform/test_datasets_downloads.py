@@ -4,17 +4,17 @@ import hashlib
 from datetime import timedelta
 
 import pytest
-from arena.audit.models import AuditEntry
-from arena.core.errors import Conflict, DomainError, NotFound, PermissionDenied
-from arena.datasets.models import Dataset, DatasetFile, DownloadGrant
-from arena.datasets.services import dataset_file_download_link, dataset_file_register, dataset_file_upload_ticket
-from arena.participation.models import LicenceAcceptance, ParticipationStatus
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from arena.audit.models import AuditEntry
+from arena.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from arena.datasets.models import Dataset, DatasetFile, DownloadGrant
+from arena.datasets.services import dataset_file_download_link, dataset_file_register, dataset_file_upload_ticket
+from arena.participation.models import LicenceAcceptance, ParticipationStatus
 from tests.platform.factories import ChallengeFactory, LicenceFactory, PhaseFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

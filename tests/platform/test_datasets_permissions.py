@@ -13,11 +13,6 @@ from dataclasses import dataclass, field
 
 import pytest
 import requests
-from arena.audit.models import AuditEntry
-from arena.challenges.models import TrackAsset
-from arena.core.storage import SALT
-from arena.datasets.models import Dataset, DatasetFile, DownloadGrant
-from arena.participation.models import LicenceAcceptance, Participation, ParticipationStatus
 from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -28,6 +23,11 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.settings import api_settings
 
+from arena.audit.models import AuditEntry
+from arena.challenges.models import TrackAsset
+from arena.core.storage import SALT
+from arena.datasets.models import Dataset, DatasetFile, DownloadGrant
+from arena.participation.models import LicenceAcceptance, Participation, ParticipationStatus
 from tests.platform.factories import ChallengeFactory, LicenceFactory, PhaseFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,16 +7,16 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
-from arena.datasets.models import Dataset, DatasetFile, DownloadGrant
-from arena.datasets.services import dataset_file_register, dataset_file_upload_ticket
-from arena.participation.models import LicenceAcceptance
-from arena.participation.services import licence_agreement_upload
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from arena.datasets.models import Dataset, DatasetFile, DownloadGrant
+from arena.datasets.services import dataset_file_register, dataset_file_upload_ticket
+from arena.participation.models import LicenceAcceptance
+from arena.participation.services import licence_agreement_upload
 from tests.platform.factories import ChallengeFactory, LicenceFactory, PhaseFactory, TeamFactory, UserFactory
 from tests.platform.s3 import MULTIPART_THRESHOLD
 

@@ -4,12 +4,13 @@ import hashlib
 import time
 
 import pytest
-from arena.core.storage import SALT, file_token, key_from_token, signed_download_url
-from arena.core.views import Unsatisfiable, requested_range
 from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
+
+from arena.core.storage import SALT, file_token, key_from_token, signed_download_url
+from arena.core.views import Unsatisfiable, requested_range
 
 DATA = bytes(range(256)) * 40  # 10,240 bytes, every offset distinguishable
 

@@ -1,12 +1,13 @@
 """The demo content: both challenges with all their tracks, scored entries, and idempotent loading."""
 
 import pytest
+from django.test import Client
+
 from arena.accounts.models import User
 from arena.challenges.models import Challenge, Phase, Track
 from arena.datasets.models import DatasetFile
 from arena.demo.services import demo_load
 from arena.submissions.models import Submission, SubmissionScore, SubmissionStatus
-from django.test import Client
 
 pytestmark = pytest.mark.django_db(transaction=False)
 

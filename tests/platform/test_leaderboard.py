@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
+
 from arena.challenges.models import LeaderboardMode
 from arena.challenges.services import phase_reveal_private
 from arena.core.errors import Conflict, PermissionDenied
@@ -12,8 +14,6 @@ from arena.leaderboards.selectors import leaderboard_for_phase
 from arena.leaderboards.services import leaderboard_refresh
 from arena.submissions.models import Submission, SubmissionScore, SubmissionStatus
 from arena.submissions.services.actions import submission_disqualify, submission_select
-from django.utils import timezone
-
 from tests.platform.factories import PhaseFactory, SubmissionFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

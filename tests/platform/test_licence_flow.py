@@ -3,6 +3,11 @@
 from datetime import timedelta
 
 import pytest
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
 from arena.audit.models import AuditEntry
 from arena.challenges.models import Licence
 from arena.core.errors import Conflict, DomainError, NotFound, PermissionDenied
@@ -16,11 +21,6 @@ from arena.participation.services import (
     participation_revoke,
 )
 from arena.teams.services import team_create
-from django.core.files.storage import default_storage
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import reverse
-from django.utils import timezone
-
 from tests.platform.factories import ChallengeFactory, LicenceFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,8 +1,8 @@
 import pytest
+
 from arena.submissions.models import Submission
 from arena.submissions.models import SubmissionStatus as S
 from arena.submissions.services import lifecycle
-
 from tests.platform.factories import SubmissionFactory
 
 pytestmark = pytest.mark.django_db

@@ -3,10 +3,10 @@
 import re
 
 import pytest
-from arena.accounts.models import User
-from arena.teams.models import TeamMembership
 from django.urls import reverse
 
+from arena.accounts.models import User
+from arena.teams.models import TeamMembership
 from tests.platform.factories import ChallengeFactory, LicenceFactory, PhaseFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,14 +7,14 @@ import signal
 from datetime import timedelta
 
 import pytest
-from arena.leaderboards.models import LeaderboardEntry
-from arena.submissions.models import Submission, SubmissionScore, SubmissionStatus
-from arena.submissions.services.queueing import submission_enqueue
-from arena.submissions.services.reconcile import submissions_reconcile
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from arena.leaderboards.models import LeaderboardEntry
+from arena.submissions.models import Submission, SubmissionScore, SubmissionStatus
+from arena.submissions.services.queueing import submission_enqueue
+from arena.submissions.services.reconcile import submissions_reconcile
 from tests.platform.factories import PhaseFactory, SubmissionFactory, TeamFactory, UserFactory, ready_team
 from tests.platform.worker import broker_for_tests, celery_worker, wait_for
 

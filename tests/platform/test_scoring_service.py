@@ -3,14 +3,14 @@
 from datetime import timedelta
 
 import pytest
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
 from arena.submissions.models import Submission, SubmissionScore
 from arena.submissions.models import SubmissionStatus as S
 from arena.submissions.services import lifecycle
 from arena.submissions.services.reconcile import submissions_reconcile
 from arena.submissions.services.scoring import MISCONFIGURED_MESSAGE, submission_score
-from django.core.files.base import ContentFile
-from django.utils import timezone
-
 from tests.platform.factories import SubmissionFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,13 +4,13 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
+
 from arena.core.errors import DomainError, PermissionDenied, QuotaExceeded
 from arena.participation.models import ParticipationStatus
 from arena.submissions.models import Submission, SubmissionStatus
 from arena.submissions.services import lifecycle
 from arena.submissions.services.create import MethodInfo, submission_create
-from django.utils import timezone
-
 from tests.platform.factories import LicenceFactory, PhaseFactory, TeamFactory, UserFactory, ready_team
 
 pytestmark = pytest.mark.django_db

@@ -1,9 +1,9 @@
 """Submitting from the browser pages (the form, and the JSON answer the progress-bar script reads)."""
 
 import pytest
-from arena.submissions.models import Submission
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from arena.submissions.models import Submission
 from tests.platform.factories import PhaseFactory, UserFactory, ready_team
 
 pytestmark = pytest.mark.django_db

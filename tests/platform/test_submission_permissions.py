@@ -1,10 +1,10 @@
 """Who sees which submission, log, score and leaderboard (pages and API)."""
 
 import pytest
+
 from arena.challenges.services import phase_reveal_private
 from arena.leaderboards.services import leaderboard_refresh
 from arena.submissions.models import SubmissionScore, SubmissionStatus
-
 from tests.platform.factories import ChallengeFactory, PhaseFactory, SubmissionFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

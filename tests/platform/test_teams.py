@@ -1,14 +1,14 @@
 from datetime import timedelta
 
 import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
 from arena.audit.models import AuditEntry
 from arena.core.errors import Conflict, DomainError, NotFound
 from arena.participation.models import ParticipationStatus
 from arena.teams import services
 from arena.teams.models import Team, TeamMembership, TeamRole
-from django.db import IntegrityError, transaction
-from django.utils import timezone
-
 from tests.platform.factories import ChallengeFactory, SubmissionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,6 +6,7 @@ import io
 import zipfile
 
 import pytest
+
 from arena.core.errors import DomainError
 from arena.submissions.services.uploads import MB, prepare_prediction
 

@@ -6,10 +6,10 @@ import os
 import socket
 
 import pytest
-from arena.submissions.models import Submission, SubmissionScore, SubmissionStatus
-from arena.submissions.services.queueing import submission_enqueue
 from django.db import transaction
 
+from arena.submissions.models import Submission, SubmissionScore, SubmissionStatus
+from arena.submissions.services.queueing import submission_enqueue
 from tests.conftest import require
 from tests.platform.factories import SubmissionFactory
 from tests.platform.worker import celery_worker, isolated_redis_url, wait_for

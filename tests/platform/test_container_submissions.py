@@ -120,3 +120,18 @@ def _zip(members: dict[str, bytes]) -> bytes:
         for name, data in members.items():
             archive.writestr(name, data)
     return buffer.getvalue()
+
+
+def test_no_engine_after_every_retry_fails_with_a_clear_message(world, monkeypatch):
+    from arena.submissions.services import sandbox_run
+    from arena.submissions.services.sandbox_run import EngineUnavailable, submission_run_container
+
+    user, phase = world
+    submission, _ = _create(user, phase, image_reference="ghcr.io/affect-lab/model:1")
+    monkeypatch.setattr(sandbox_run, "engine_available", lambda: False)
+    with pytest.raises(EngineUnavailable):
+        submission_run_container(submission_id=submission.pk)
+    assert Submission.objects.get(pk=submission.pk).status == SubmissionStatus.QUEUED  # untouched: retried later
+    assert sandbox_run.submission_fail_no_sandbox(submission_id=submission.pk) == SubmissionStatus.FAILED
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.FAILED and "No sandbox host" in submission.error_message

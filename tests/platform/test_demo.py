@@ -29,6 +29,9 @@ def test_demo_has_both_challenges_with_all_tracks(demo):
         assert got == tracks
     assert not Phase.objects.filter(reference_public="").exists()
     assert Track.objects.get(slug="mer-ov").assets.filter(path="format.csv").exists()
+    container_tracks = Track.objects.filter(accepts_containers=True)
+    assert set(container_tracks.values_list("slug", flat=True)) == {"mer-noise", "va"}
+    assert not Phase.objects.filter(track__in=container_tracks, container_inputs="").exists()
     assert DatasetFile.objects.filter(dataset__challenge__slug="mer-style", kind="unlabelled_pool").exists()
     assert all(f.size > 0 and len(f.sha256) == 64 for f in DatasetFile.objects.all())
 

@@ -34,7 +34,7 @@ def api_error(response: requests.Response) -> ApiError:
     reason = response.reason or "error"
     return ApiError(response.status_code, "http_error",
                     f"The server answered {response.status_code} {reason} for {response.request.method} "
-                    f"{response.url}; is this an AffectArena site?")
+                    f"{response.url}.")
 
 
 def first_line(text: str) -> str:

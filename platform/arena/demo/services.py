@@ -158,6 +158,12 @@ def _load_track(challenge: Challenge, spec: TrackSpec, order: int, files: TrackF
             phase.reference_public.save("reference-public.csv", ContentFile(files.reference_public), save=False)
             phase.reference_private.save("reference-private.csv", ContentFile(files.reference_private), save=False)
             phase.save(update_fields=["reference_public", "reference_private"])
+        if spec.accepts_containers and not phase.container_inputs:
+            # Models read the same test inputs participants download for file submissions.
+            inputs = files.dataset_files[spec.data.test_inputs]
+            phase.container_inputs.save(f"{spec.data.test_inputs.replace('_', '-')}.csv", ContentFile(inputs),
+                                        save=False)
+            phase.save(update_fields=["container_inputs"])
     return track
 
 

@@ -6,7 +6,11 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from arena.submissions.services.reconcile import submissions_reconcile
-from arena.submissions.services.sandbox_run import EngineUnavailable, submission_run_container
+from arena.submissions.services.sandbox_run import (
+    EngineUnavailable,
+    submission_fail_no_sandbox,
+    submission_run_container,
+)
 from arena.submissions.services.scoring import submission_score
 
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
@@ -33,9 +37,10 @@ def reconcile_submissions() -> dict[str, int]:
 
 
 @shared_task(
+    bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=(*TRANSIENT_ERRORS, EngineUnavailable),
+    autoretry_for=TRANSIENT_ERRORS,
     retry_backoff=5,
     retry_backoff_max=120,
     retry_jitter=True,
@@ -44,5 +49,10 @@ def reconcile_submissions() -> dict[str, int]:
     soft_time_limit=6 * 3600,
     time_limit=6 * 3600 + 120,
 )
-def run_container_submission(submission_id: int) -> str:
-    return submission_run_container(submission_id=submission_id)
+def run_container_submission(self, submission_id: int) -> str:
+    try:
+        return submission_run_container(submission_id=submission_id)
+    except EngineUnavailable as exc:
+        if self.request.retries >= self.max_retries:
+            return submission_fail_no_sandbox(submission_id=submission_id)
+        raise self.retry(exc=exc, countdown=min(120, 5 * 2 ** self.request.retries)) from None

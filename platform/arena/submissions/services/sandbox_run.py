@@ -111,6 +111,18 @@ def submission_run_container(*, submission_id: int) -> str:
     return submission_score(submission_id=submission_id, count_attempt=False)
 
 
+def submission_fail_no_sandbox(*, submission_id: int) -> str:
+    """Give up when no sandbox engine answered after every retry; the team may submit again."""
+    message = ("No sandbox host could run your model (its container engine did not answer). This does not "
+               "count against your limits; submit again later, and tell the organisers if it persists.")
+    if lifecycle.submission_mark_failed(submission_id=submission_id, message=message, detail="engine unavailable",
+                                        sources=[SubmissionStatus.QUEUED, SubmissionStatus.RUNNING]):
+        from arena.submissions.services.notify import notify_team_of_result
+
+        notify_team_of_result(submission_id=submission_id)
+    return SubmissionStatus.FAILED
+
+
 def _fail_run(submission_id: int, *, message: str, detail: str = "") -> None:
     if lifecycle.submission_mark_failed(submission_id=submission_id, message=message, detail=detail,
                                         sources=[SubmissionStatus.RUNNING]):

@@ -8,6 +8,7 @@ Exit codes: 0 done; 1 failure; 2 wrong usage; 3 not signed in or token refused; 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -117,6 +118,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("arena: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`arena ... | head`): stop quietly, as other command-line tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except requests.RequestException as exc:
         error = NetworkError(f"Talking to the server failed: {' '.join(str(exc).split())[:300]}")
         if args.json:

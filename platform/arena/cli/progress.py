@@ -38,6 +38,7 @@ class Progress:
         self.stream = stream
         self.enabled = progress_wanted(stream) if enabled is None else enabled
         self._drawn_at = 0.0
+        self._drawn_count = -1
 
     def advance(self, amount: int) -> None:
         self.count += amount
@@ -47,6 +48,7 @@ class Progress:
             self._draw()
 
     def _draw(self) -> None:
+        self._drawn_count = self.count
         fraction = min(self.count / self.total, 1.0) if self.total else 1.0
         filled = int(fraction * _WIDTH)
         bar = "#" * filled + "." * (_WIDTH - filled)
@@ -56,6 +58,7 @@ class Progress:
 
     def done(self) -> None:
         if self.enabled:
-            self._draw()
+            if self._drawn_count != self.count:
+                self._draw()
             self.stream.write("\n")
             self.stream.flush()

@@ -70,3 +70,17 @@ def test_the_blank_table_matches_str_isspace() -> None:
     from scorers.wheel.scoring import WHITESPACE
 
     assert WHITESPACE == tuple(c for c in range(0x110000) if chr(c).isspace())
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_cells_at_once_equal_cell_by_cell(seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    alphabet = "ab Z,'\"[] \t\u3000\u00a0İΣσÉ-’"
+    cells = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+             for _ in range(400)]
+    if seed == 1:  # without a capital sigma the whole text is lower-cased at once
+        cells = [c.replace("Σ", "s") for c in cells]
+    lists = LabelLists.from_cells(cells)
+    assert [lists.of(i) for i in range(len(cells))] == [list(parse_label_cell(c)) for c in cells]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 import time
 from typing import Any
@@ -17,7 +19,8 @@ USER_AGENT = f"arena-cli/{__version__} requests/{requests.__version__}"
 TIMEOUT = (10, 120)
 #: Answers that a proxy or a restarting server gives for a moment; worth another try.
 TRANSIENT_STATUSES = frozenset({502, 503, 504})
-RETRIES = 3
+#: Retries of a failed request that is safe to repeat; ARENA_RETRIES changes it (0: never retry).
+RETRIES = int(os.environ["ARENA_RETRIES"]) if os.environ.get("ARENA_RETRIES", "").isdigit() else 3
 #: The longest wait for a throttled request before giving up.
 MAX_THROTTLE_WAIT = 60
 
@@ -39,6 +42,13 @@ def api_error(response: requests.Response) -> ApiError:
 
 def first_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def reason(exc: Exception) -> str:
+    """The operating system's words for a failed connection, without urllib3's wrapping."""
+    text = first_line(str(exc))
+    found = re.findall(r"\[Errno -?\d+\] [^'\")\]]+", text)
+    return found[-1] if found else type(exc).__name__
 
 
 class ApiClient:
@@ -80,7 +90,8 @@ class ApiClient:
                 if attempt <= retries:
                     self._pause(attempt, f"cannot reach {self.server} ({type(exc).__name__})")
                     continue
-                raise NetworkError(f"Cannot reach {self.server}: {first_line(str(exc))[:300]}") from None
+                raise NetworkError(f"Cannot reach {self.server} ({reason(exc)}); check the address and that "
+                                   "the site is up.") from None
             if response.status_code < 400:
                 return response
             error = api_error(response)

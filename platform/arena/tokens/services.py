@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -71,7 +72,7 @@ def api_token_create(*, user, name: str, expires_at: datetime | None = None) -> 
         raise DomainError("The expiry date must lie in the future.", code="invalid",
                           details={"field": "expires_at"})
     # Serialises concurrent creations by one person, so the cap and the name rule hold.
-    type(user).objects.select_for_update().filter(pk=user.pk).first()
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
     mine = ApiToken.objects.filter(user=user)
     if mine.filter(revoked_at__isnull=True, name=name).exists():
         raise Conflict(f"You already have a token called '{name}'; choose another name or revoke that one.",

@@ -17,6 +17,15 @@ def challenges_visible_to(user) -> QuerySet[Challenge]:
     return qs.filter(is_published=True)
 
 
+def challenge_is_visible_to(challenge: Challenge, user) -> bool:
+    """The single-challenge form of ``challenges_visible_to`` (no query for published ones)."""
+    if challenge.is_published:
+        return True
+    from arena.challenges.permissions import is_organiser
+
+    return is_organiser(user, challenge)
+
+
 def challenges_organised_by(user) -> QuerySet[Challenge]:
     if getattr(user, "is_superuser", False):
         return Challenge.objects.all()

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.core import signing
@@ -118,3 +120,14 @@ def presigned_upload(key: str, *, max_bytes: int, seconds: int,
 
 def supports_direct_upload(storage: Storage | None = None) -> bool:
     return _is_s3(storage or default_storage)
+
+
+@dataclass(frozen=True)
+class UploadTicket:
+    """Where and how a client posts one file straight to the bucket (an S3 presigned POST)."""
+
+    url: str
+    fields: dict[str, str]
+    key: str
+    expires_at: datetime
+    max_bytes: int

@@ -20,7 +20,13 @@ from arena.challenges.models import Challenge
 from arena.challenges.permissions import ensure_organiser
 from arena.core.errors import Conflict, DomainError, NotFound
 from arena.core.keys import private_key, safe_filename
-from arena.core.storage import presigned_upload, signed_download_url, stored_digest, supports_direct_upload
+from arena.core.storage import (
+    UploadTicket,
+    presigned_upload,
+    signed_download_url,
+    stored_digest,
+    supports_direct_upload,
+)
 from arena.datasets.models import Dataset, DatasetFile, DatasetFileKind, DownloadChannel, DownloadGrant
 from arena.datasets.selectors import dataset_files_visible_to
 from arena.participation.selectors import data_access
@@ -39,16 +45,6 @@ class DownloadLink:
     sha256: str
     size: int
     grant: DownloadGrant
-
-
-@dataclass(frozen=True)
-class UploadTicket:
-    """Where and how the organiser's browser posts one file straight to the bucket."""
-
-    url: str
-    fields: dict[str, str]
-    key: str
-    expires_at: datetime
 
 
 def _client_ip(value: str | None) -> str | None:
@@ -159,5 +155,5 @@ def dataset_file_upload_ticket(*, actor: Any, dataset: Dataset, filename: str) -
         )
     key = private_key(REGISTRABLE_PREFIX.rstrip("/"), filename)
     url, fields = presigned_upload(key, max_bytes=DIRECT_UPLOAD_MAX_BYTES, seconds=DIRECT_UPLOAD_SECONDS)
-    return UploadTicket(url=url, fields=fields, key=key,
+    return UploadTicket(url=url, fields=fields, key=key, max_bytes=DIRECT_UPLOAD_MAX_BYTES,
                         expires_at=timezone.now() + timedelta(seconds=DIRECT_UPLOAD_SECONDS))

@@ -8,11 +8,32 @@ from arena.submissions.selectors import submission_visible_logs, submission_visi
 
 
 class SubmissionCreateIn(serializers.Serializer):
-    file = serializers.FileField(help_text="The prediction file (CSV; .gz or .zip where the track allows).")
+    file = serializers.FileField(required=False,
+                                 help_text="The prediction file (CSV; .gz or .zip where the track allows).")
+    upload_key = serializers.CharField(required=False, max_length=500,
+                                       help_text="Instead of `file`: the key of a direct upload (see uploads).")
     method_name = serializers.CharField(max_length=100)
     method_description = serializers.CharField(required=False, allow_blank=True, default="")
     paper_url = serializers.URLField(required=False, allow_blank=True, default="")
     code_url = serializers.URLField(required=False, allow_blank=True, default="")
+
+
+    def validate(self, attrs):
+        if ("file" in attrs) == ("upload_key" in attrs):
+            raise serializers.ValidationError("Send either `file` or `upload_key` (after a direct upload).")
+        return attrs
+
+
+class UploadTicketIn(serializers.Serializer):
+    filename = serializers.CharField(max_length=255)
+
+
+class UploadTicketOut(serializers.Serializer):
+    url = serializers.URLField(help_text="POST the file here as multipart form data, after `fields`.")
+    fields = serializers.DictField(child=serializers.CharField())
+    key = serializers.CharField(help_text="Send it as `upload_key` when you submit.")
+    expires_at = serializers.DateTimeField()
+    max_bytes = serializers.IntegerField()
 
 
 class ContainerSubmissionIn(serializers.Serializer):

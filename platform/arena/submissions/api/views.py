@@ -3,18 +3,26 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from arena.challenges.models import Phase
 from arena.challenges.selectors import challenges_visible_to
-from arena.submissions.api.serializers import ContainerSubmissionIn, SelectIn, SubmissionCreateIn, SubmissionOut
+from arena.submissions.api.serializers import (
+    ContainerSubmissionIn,
+    SelectIn,
+    SubmissionCreateIn,
+    SubmissionOut,
+    UploadTicketIn,
+    UploadTicketOut,
+)
 from arena.submissions.selectors import submissions_of_user
 from arena.submissions.services.actions import submission_cancel_own, submission_select
 from arena.submissions.services.containers import submission_create_container
 from arena.submissions.services.create import MethodInfo, submission_create, submission_for_member
+from arena.submissions.services.direct_upload import submission_create_from_upload, submission_upload_ticket
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
@@ -35,11 +43,12 @@ def _visible_phase(user, phase_id: int) -> Phase:
 
 class PhaseSubmissionsView(APIView):
     permission_classes = [IsAuthenticated]
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
     throttle_scope = "submissions"
 
     @extend_schema(
-        request={"multipart/form-data": SubmissionCreateIn}, responses={201: SubmissionOut, 200: SubmissionOut},
+        request={"multipart/form-data": SubmissionCreateIn, "application/json": SubmissionCreateIn},
+        responses={201: SubmissionOut, 200: SubmissionOut},
         parameters=[IDEMPOTENCY_KEY],
         summary="Submit a prediction file to a phase",
     )
@@ -47,12 +56,16 @@ class PhaseSubmissionsView(APIView):
         phase = _visible_phase(request.user, phase_id)
         data = SubmissionCreateIn(data=request.data)
         data.is_valid(raise_exception=True)
-        upload = data.validated_data["file"]
-        submission, created = submission_create(
-            user=request.user, phase=phase, file_name=upload.name, stream=upload,
-            method=_method(data.validated_data),
-            idempotency_key=request.headers.get("Idempotency-Key", ""),
-        )
+        key = request.headers.get("Idempotency-Key", "")
+        if "upload_key" in data.validated_data:
+            submission, created = submission_create_from_upload(
+                user=request.user, phase=phase, upload_key=data.validated_data["upload_key"],
+                method=_method(data.validated_data), idempotency_key=key)
+        else:
+            upload = data.validated_data["file"]
+            submission, created = submission_create(
+                user=request.user, phase=phase, file_name=upload.name, stream=upload,
+                method=_method(data.validated_data), idempotency_key=key)
         body = SubmissionOut(submission, context={"request": request}).data
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
@@ -61,6 +74,19 @@ class PhaseSubmissionsView(APIView):
         phase = _visible_phase(request.user, phase_id)
         qs = submissions_of_user(user=request.user, phase=phase)[:500]
         return Response(SubmissionOut(qs, many=True, context={"request": request}).data)
+
+
+class PhaseUploadTicketView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=UploadTicketIn, responses={201: UploadTicketOut},
+                   summary="A presigned POST for a large prediction file (S3 storage only)")
+    def post(self, request, phase_id: int):
+        phase = _visible_phase(request.user, phase_id)
+        data = UploadTicketIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        ticket = submission_upload_ticket(user=request.user, phase=phase, filename=data.validated_data["filename"])
+        return Response(UploadTicketOut(ticket).data, status=status.HTTP_201_CREATED)
 
 
 class PhaseContainerSubmissionsView(APIView):

@@ -271,13 +271,13 @@ def main() -> int:
         wait_http(f"{base}/")
         time.sleep(2)
         print(f"latency: {args.submissions} sequential uploads...", flush=True)
-        latencies = measure_latency(base, phases[0].pk, sessions, prediction, args.submissions)
+        latencies = measure_latency(base, phases[0].pk, sessions, prediction, args.submissions) or [float("nan")]
         print(f"filling a board with {args.board_submissions} submissions...", flush=True)
         full_refresh, team_refresh = fill_board(phases[1], submissions=args.board_submissions,
                                                 teams=args.board_teams)
         print(f"latency on the full board: {args.scale_uploads} uploads...", flush=True)
         scale_latencies = measure_latency(base, phases[1].pk, sessions[-args.scale_uploads:], prediction,
-                                          args.scale_uploads)
+                                          args.scale_uploads) or [float("nan")]
         board_url = f"{base}/api/v1/phases/{phases[1].pk}/leaderboard"
         rps, tool = measure_reads(board_url, args.seconds, args.connections)
         page_url = f"{base}/c/bench/t/discrete/p/board/leaderboard/"

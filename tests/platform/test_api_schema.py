@@ -25,7 +25,7 @@ from drf_spectacular.generators import SchemaGenerator
 from tests.platform.factories import ChallengeFactory, PhaseFactory, SubmissionFactory, UserFactory, ready_team
 
 #: Generated cases per operation, identity, generation mode and id choice; the whole run takes about a minute.
-EXAMPLES = 6
+EXAMPLES = 5
 
 
 @pytest.fixture
@@ -118,6 +118,7 @@ def test_property_based_run_finds_no_server_error(live_server, settings):
     schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is in the dev extra")
     from hypothesis import HealthCheck, Phase, given
     from hypothesis import settings as hypothesis_settings
+    from hypothesis.errors import Unsatisfiable
 
     # Throttling is etiquette; the run sends far more requests than a script should.
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
@@ -147,7 +148,10 @@ def test_property_based_run_finds_no_server_error(live_server, settings):
         def run(case):
             check(case, headers)
 
-        run()
+        try:
+            run()
+        except Unsatisfiable:
+            pass  # nothing of this operation can be made invalid (e.g. a GET without parameters)
 
     operations = [result.ok() for result in api.get_all_operations()]
     assert len(operations) >= 19

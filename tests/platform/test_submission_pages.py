@@ -58,3 +58,28 @@ def test_form_errors_are_shown_next_to_the_form(setup):
     assert response.status_code == 422 and "elated" in response.text
     assert client.post(url, {"method_name": "no file"}).status_code == 400
     assert not Submission.objects.exists()
+
+
+def test_model_form_on_a_container_track(client):
+    import io
+    import tarfile
+
+    user = UserFactory()
+    phase = PhaseFactory(track__accepts_containers=True, track__image_allowlist="ghcr.io/lab")
+    ready_team(challenge=phase.track.challenge, members=[user])
+    client.force_login(user)
+    url = f"/c/{phase.track.challenge.slug}/t/{phase.track.slug}/p/{phase.slug}/"
+    page = client.get(url)
+    assert 'id="model-form"' in page.text and "/output/predictions.csv" in page.text
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        info = tarfile.TarInfo("manifest.json")
+        info.size = 2
+        tar.addfile(info, io.BytesIO(b"[]"))
+    response = client.post(url, {"kind": "container", "model-image_archive": SimpleUploadedFile(
+        "model.tar", buffer.getvalue()), "model-method_name": "CNN"}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 201
+    refused = client.post(url, {"kind": "container", "model-image_reference": "docker.io/x/y:1",
+                                "model-method_name": "CNN"}, HTTP_ACCEPT="application/json")
+    assert refused.status_code == 403 and "cannot be pulled here" in refused.json()["message"]
+    assert list(Submission.objects.values_list("kind", "method_name")) == [("container", "CNN")]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.http import JsonResponse
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 
 from arena.api.errors import error_body, server_error_body
 
@@ -18,6 +19,7 @@ def _is_api(request) -> bool:
     return request.path.startswith(API_PREFIX)
 
 
+@csrf_exempt  # answers every method with a 404; a CSRF refusal would hide that in an HTML page
 def api_not_found(request, *args, **kwargs) -> JsonResponse:
     return JsonResponse(error_body(
         "not_found", f"No API endpoint at {request.path}; the endpoints are listed at /api/v1/docs."), status=404)

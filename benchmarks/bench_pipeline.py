@@ -64,8 +64,6 @@ def make_world(n_teams: int):
     """A MER discrete track with a 411-row reference and ``n_teams`` approved teams."""
     from datetime import timedelta
 
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
     from django.core.files.base import ContentFile
     from django.utils import timezone
 
@@ -73,6 +71,7 @@ def make_world(n_teams: int):
     from arena.challenges.models import Challenge, Licence, Phase, Track
     from arena.participation.models import LicenceAcceptance, Participation
     from arena.teams.models import Team, TeamMembership
+    from arena.tokens.services import api_token_create
 
     rng = random.Random(7)
     names = [f"sample_{i:08d}" for i in range(411)]
@@ -93,7 +92,7 @@ def make_world(n_teams: int):
         phase.reference_private.save("private.csv", ContentFile(private.encode()), save=False)
         phase.save()
         phases.append(phase)
-    sessions = []
+    tokens = []
     for i in range(n_teams):
         user = User.objects.create_user(username=f"u{i}", email=f"u{i}@bench.test", password=None)
         team = Team.objects.create(challenge=challenge, name=f"Team {i:05d}", created_by=user)
@@ -101,14 +100,10 @@ def make_world(n_teams: int):
         Participation.objects.create(team=team, challenge=challenge, status="approved")
         LicenceAcceptance.objects.create(team=team, licence=licence, accepted_by=user, full_name="U",
                                          affiliation="A", accepted_on=now.date())
-        session = SessionStore()
-        session[SESSION_KEY], session[BACKEND_SESSION_KEY] = str(user.pk), "django.contrib.auth.backends.ModelBackend"
-        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        session.save()
-        sessions.append(session.session_key)
+        tokens.append(api_token_create(user=user, name="bench").raw)
     prediction = "name,discrete\n" + "".join(
         f"{n},{gold[n] if rng.random() < 0.7 else rng.choice(LABELS)}\n" for n in names)
-    return phases, sessions, prediction.encode()
+    return phases, tokens, prediction.encode()
 
 
 def start(argv: list[str], env: dict, log: Path) -> subprocess.Popen:
@@ -153,16 +148,14 @@ def on_board(board: str, submission_id: int) -> bool:
             return False
 
 
-def measure_latency(base: str, phase_id: int, sessions: list[str], data: bytes, count: int) -> list[float]:
+def measure_latency(base: str, phase_id: int, tokens: list[str], data: bytes, count: int) -> list[float]:
     import requests
 
     latencies = []
     board = f"{base}/api/v1/phases/{phase_id}/leaderboard"
     for i in range(count):
         http = requests.Session()
-        http.cookies.set("sessionid", sessions[i])
-        http.get(f"{base}/accounts/login/")
-        headers = {"X-CSRFToken": http.cookies.get("csrftoken"), "Referer": base}
+        headers = {"Authorization": f"Token {tokens[i]}"}
         started = time.perf_counter()
         response = http.post(f"{base}/api/v1/phases/{phase_id}/submissions", files={"file": ("p.csv", data)},
                              data={"method_name": f"run {i}"}, headers=headers, timeout=60)
@@ -252,15 +245,22 @@ def main() -> int:
     broker = os.environ.get("CELERY_BROKER_URL", "")
     if not url.startswith("postgres") or not url.endswith("/arena_bench") or not broker.startswith("redis"):
         raise SystemExit("set DATABASE_URL=postgres://.../arena_bench and CELERY_BROKER_URL=redis://...")
+    import socket
+
     import redis
 
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", args.port)) == 0:
+            raise SystemExit(f"port {args.port} is already in use; pass --port with a free one")
     redis.Redis.from_url(broker).flushdb()
     recreate_database(url)
     var_dir = tempfile.mkdtemp(prefix="arena-bench-")
     setup_django(var_dir)
     print("setting up data...", flush=True)
-    phases, sessions, prediction = make_world(max(args.submissions, args.board_teams) + args.scale_uploads)
-    env = {**os.environ, "PYTHONPATH": f"{REPO}:{REPO / 'platform'}"}
+    phases, tokens, prediction = make_world(max(args.submissions, args.board_teams) + args.scale_uploads)
+    # Throttling is etiquette for scripts; a load test from one address would only measure the 429s.
+    env = {**os.environ, "PYTHONPATH": f"{REPO}:{REPO / 'platform'}", "ARENA_API_RATE_ANON": "1000000/minute",
+           "ARENA_API_RATE_USER": "1000000/minute", "ARENA_API_RATE_SUBMISSIONS": "1000000/minute"}
     logs = Path(var_dir)
     base = f"http://127.0.0.1:{args.port}"
     web = start([sys.executable, "-m", "gunicorn", "arena.config.wsgi", "-b", f"127.0.0.1:{args.port}",
@@ -271,12 +271,12 @@ def main() -> int:
         wait_http(f"{base}/")
         time.sleep(2)
         print(f"latency: {args.submissions} sequential uploads...", flush=True)
-        latencies = measure_latency(base, phases[0].pk, sessions, prediction, args.submissions) or [float("nan")]
+        latencies = measure_latency(base, phases[0].pk, tokens, prediction, args.submissions) or [float("nan")]
         print(f"filling a board with {args.board_submissions} submissions...", flush=True)
         full_refresh, team_refresh = fill_board(phases[1], submissions=args.board_submissions,
                                                 teams=args.board_teams)
         print(f"latency on the full board: {args.scale_uploads} uploads...", flush=True)
-        scale_latencies = measure_latency(base, phases[1].pk, sessions[-args.scale_uploads:], prediction,
+        scale_latencies = measure_latency(base, phases[1].pk, tokens[-args.scale_uploads:], prediction,
                                           args.scale_uploads) or [float("nan")]
         board_url = f"{base}/api/v1/phases/{phases[1].pk}/leaderboard"
         rps, tool = measure_reads(board_url, args.seconds, args.connections)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scorers.parsing.decimals import decimal_values
+
 __all__ = ["NumberColumn", "LabelColumn", "TextColumn", "Column", "CellProblem"]
 
 
@@ -35,7 +37,7 @@ def _format_number(value: float) -> str:
 
 
 def _small_integers(cells: np.ndarray) -> np.ndarray | None:
-    """Cells that are all of the form ``d``, ``dd`` or ``-d`` as float64 (the common shape of
+    """Cells that are all of the form ``d``, ``dd`` or ``-d`` as int8 (the common shape of
     class indices and 0/1 flags), converted without parsing text; ``None`` otherwise."""
     width = cells.dtype.itemsize
     if cells.size == 0 or width < 2:
@@ -52,9 +54,9 @@ def _small_integers(cells: np.ndarray) -> np.ndarray | None:
     double = (high < 10) & (low < 10)
     if not (single | negative | double).all():
         return None
-    high = high.astype(np.float64)
-    low = low.astype(np.float64)
-    return np.where(single, high, np.where(negative, -low, high * 10.0 + low))
+    high = high.view(np.int8)
+    low = low.view(np.int8)
+    return np.where(single, high, np.where(negative, -low, high * np.int8(10) + low))
 
 
 @dataclass(frozen=True)
@@ -80,14 +82,16 @@ class NumberColumn:
         """``cells`` converted (see the class docstring), or ``CellProblem`` at the first cell
         that is not acceptable."""
         values = _small_integers(cells) if self.integer else None
+        bad = None
         if values is None:
             try:
-                values = cells.astype(np.float64)
+                values = decimal_values(cells)
             except ValueError:
                 raise self._first_unparseable(cells) from None
-        bad = ~np.isfinite(values)
-        if self.integer:
-            bad |= values != np.round(values)
+            bad = ~np.isfinite(values)
+            if self.integer:
+                bad |= values != np.round(values)
+        # Small integers (int8) are finite whole numbers by construction.
         outside = np.zeros(values.shape, dtype=bool)
         if self.low is not None:
             outside |= values < self.low
@@ -95,13 +99,13 @@ class NumberColumn:
             outside |= values > self.high
         if self.missing is not None:
             outside &= values != self.missing
-        bad |= outside
+        bad = outside if bad is None else bad | outside
         if bad.any():
             index = int(np.flatnonzero(bad)[0])
             raise CellProblem(index, self._describe(cells[index].strip(), float(values[index])))
         if self.integer and self._fits_in_a_byte():
-            return values.astype(np.int8)
-        return values
+            return values.astype(np.int8, copy=False)
+        return values.astype(np.float64, copy=False)
 
     def _fits_in_a_byte(self) -> bool:
         bounds = [self.low, self.high] + ([] if self.missing is None else [self.missing])

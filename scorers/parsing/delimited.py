@@ -149,13 +149,8 @@ def _split_plain(
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Cells of a file without quotes, after checking its header: (line numbers of the rows,
     one ``S`` array per column)."""
-    if len(text) < 8:
-        text = text.ljust(8, b"\n")  # the 8-byte word view below needs 8 bytes
     body = np.frombuffer(text, dtype=np.uint8)
-    is_separator = body == _NL
-    is_separator |= body == _COMMA
-    separators = np.flatnonzero(is_separator)
-    del is_separator
+    separators = _separator_offsets(body)
     newline_at = np.flatnonzero(body[separators] == _NL)  # indices into `separators`
     line_ends = separators[newline_at]
     line_starts = np.concatenate(([0], line_ends[:-1] + 1))
@@ -181,19 +176,37 @@ def _split_plain(
         keep[newline_at[blank]] = False
         row_separators = separators[keep]
     bounds = row_separators.reshape(len(filled), len(names))
-    # Every 8-byte window of the file, one per byte offset (overlapping, no copy).
-    words = np.ndarray(shape=(len(text) - 7,), dtype="<u8", buffer=text, offset=0, strides=(1,))
     cells = []
     # Without blank lines the rows are a contiguous run of lines: slice instead of gathering.
     contiguous = filled.size and filled[-1] - filled[0] + 1 == filled.size
     row_starts = line_starts[filled[0] : filled[-1] + 1] if contiguous else line_starts[filled]
+    first_row = int(row_starts[0]) if len(row_starts) else len(text)
+    blanks = text.find(b" ", first_row) >= 0 or text.find(b"\t", first_row) >= 0
     for position, do_strip in enumerate(strip):
         starts = row_starts if position == 0 else bounds[:, position - 1] + 1
         ends = bounds[:, position]
-        if do_strip:
+        if do_strip and blanks:
             starts, ends = _strip_blanks(body, starts, ends)
-        cells.append(_gather(words, starts, ends))
+        cells.append(_gather(text, starts, ends))
     return filled + 1, cells
+
+
+def _separator_offsets(body: np.ndarray) -> np.ndarray:
+    """Offsets of every newline and comma, found block by block so that the masks stay in the
+    processor's cache."""
+    block = 1 << 18
+    is_separator = np.empty(min(block, len(body)), dtype=bool)
+    is_comma = np.empty_like(is_separator)
+    found = []
+    for start in range(0, len(body), block):
+        chunk = body[start : start + block]
+        mask = is_separator[: len(chunk)]
+        np.equal(chunk, _NL, out=mask)
+        mask |= np.equal(chunk, _COMMA, out=is_comma[: len(chunk)])
+        offsets = np.flatnonzero(mask)
+        offsets += start
+        found.append(offsets)
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.intp)
 
 
 def _strip_blanks(body: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -212,30 +225,30 @@ def _strip_blanks(body: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tup
     return starts, ends
 
 
-def _gather(words: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """The byte ranges ``[starts, ends)`` (``starts`` increasing) as one zero-padded ``S`` array.
-
-    ``words[p]`` holds the 8 bytes from offset ``p``; a window that would run past the end of
-    the file is read from the last full window and shifted into place.
-    """
+def _gather(text: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The byte ranges ``[starts, ends)`` of ``text`` (``starts`` increasing) as one zero-padded
+    ``S`` array, its width the longest range rounded up to a multiple of 8."""
+    n = len(starts)
     lengths = ends - starts
-    count = max(1, -(-int(lengths.max(initial=0)) // 8))
+    width = 8 * max(1, -(-int(lengths.max(initial=0)) // 8))
+    # Every ``width``-byte window of the file, one per byte offset (overlapping, no copy): one
+    # fancy index then copies each cell's window in a single pass.
+    inside = int(np.searchsorted(starts, len(text) - width, side="right")) if len(text) >= width else 0
+    windows = np.ndarray(shape=(max(len(text) - width + 1, 0),), dtype=f"V{width}", buffer=text, strides=(1,))
+    out = np.empty(n, dtype=f"V{width}")
+    out[:inside] = windows[starts[:inside]]
+    for row in range(inside, n):  # the last few windows would run past the end of the file
+        start = int(starts[row])
+        out[row] = text[start : start + width].ljust(width, b"\0")
+    words = out.view("<u8").reshape(n, width // 8)
     shortest = int(lengths.min(initial=0))
-    out = np.empty((len(starts), count), dtype="<u8")
-    last = len(words) - 1
-    for word in range(count):
-        at = starts + 8 * word
-        window = words[np.minimum(at, last)]
-        if len(at) and at[-1] > last:
-            tail = int(np.searchsorted(at, last, side="right"))  # rows reading past the end
-            shift = (np.minimum(at[tail:] - last, 7) * 8).astype(np.uint64)
-            window[tail:] >>= shift
-        if shortest >= 8 * (word + 1):
-            out[:, word] = window  # every cell fills this word
-        else:
-            kept = np.clip(lengths - 8 * word, 0, 8)
-            np.bitwise_and(window, _KEEP[kept], out=out[:, word])
-    return out.view(f"S{8 * count}").reshape(len(starts))
+    kept = np.empty_like(lengths)
+    for word in range(width // 8):
+        if shortest < 8 * (word + 1):  # some cells end within this word: clear what follows them
+            np.subtract(lengths, 8 * word, out=kept)
+            np.clip(kept, 0, 8, out=kept)
+            words[:, word] &= _KEEP[kept]
+    return out.view(f"S{width}")
 
 
 def _split_quoted(

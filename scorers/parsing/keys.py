@@ -41,14 +41,22 @@ def key_hashes(keys: np.ndarray) -> np.ndarray:
     else:
         chunks = np.ascontiguousarray(keys).view("<u8").reshape(n, words)
     state = np.full(n, _MIX, dtype=np.uint64)
+    mixed = np.empty_like(state)
+    shifted = np.empty_like(state)
     with np.errstate(over="ignore"):
         for j in range(words):
             chunk = chunks[:, j]
-            mixed = (state ^ chunk) * _MULTIPLIER
-            mixed ^= mixed >> np.uint64(29)
-            state = mixed if j == 0 else np.where(chunk != 0, mixed, state)
+            np.bitwise_xor(state, chunk, out=mixed)
+            mixed *= _MULTIPLIER
+            np.right_shift(mixed, np.uint64(29), out=shifted)
+            mixed ^= shifted
+            if j == 0:
+                state, mixed = mixed, state
+            else:
+                np.copyto(state, mixed, where=chunk != 0)
         state *= _MIX
-        state ^= state >> np.uint64(32)
+        np.right_shift(state, np.uint64(32), out=shifted)
+        state ^= shifted
     return state
 
 
@@ -64,8 +72,31 @@ class KeyIndex:
 def key_index(keys: np.ndarray) -> KeyIndex:
     """Hash and sort ``keys`` (an ``S``-dtype array)."""
     hashes = key_hashes(keys)
-    order = np.argsort(hashes)
+    order = _hash_order(hashes)
     return KeyIndex(keys=keys, order=order, sorted_hashes=hashes[order])
+
+
+def _hash_order(hashes: np.ndarray) -> np.ndarray:
+    """The permutation that sorts ``hashes``.
+
+    Sorting values is several times faster than ``argsort``, so the row number is packed into
+    the low bits of each hash and the packed values are sorted; where two hashes agree on their
+    high bits (rare), the packed order may not sort the full hashes, and ``argsort`` decides.
+    """
+    n = len(hashes)
+    bits = max(1, (n - 1).bit_length())
+    if bits > 32:
+        return np.argsort(hashes)
+    low = np.uint64((1 << bits) - 1)
+    packed = hashes & ~low
+    packed |= np.arange(n, dtype=np.uint64)
+    packed.sort()
+    packed &= low
+    order = packed.view(np.int64)
+    in_order = hashes[order]
+    if n > 1 and not np.all(in_order[1:] >= in_order[:-1]):
+        return np.argsort(hashes)
+    return order
 
 
 def _as_index(keys: KeyIndex | np.ndarray) -> KeyIndex:
@@ -115,13 +146,13 @@ def locate_keys(
     """
     hay = _as_index(haystack)
     wanted = _as_index(needles)
-    if hay.keys.shape == wanted.keys.shape and np.array_equal(hay.keys, wanted.keys):
+    if _equal_keys(hay.keys, wanted.keys):
         return np.arange(wanted.keys.shape[0])
     if len(hay.keys) == len(wanted.keys) and np.array_equal(hay.sorted_hashes, wanted.sorted_hashes):
         # The same key set in another order: pair the two hash orders directly.
         found = np.empty(len(wanted.keys), dtype=np.int64)
         found[wanted.order] = hay.order
-        if not np.array_equal(hay.keys[found], wanted.keys):
+        if not _equal_keys(np.take(hay.keys, found), wanted.keys):
             found = _locate_by_sorting(hay.keys, wanted.keys)
     elif len(hay.keys) == 0:
         found = np.full(len(wanted.keys), -1, dtype=np.int64)
@@ -131,13 +162,23 @@ def locate_keys(
         slot = np.minimum(np.searchsorted(hay.sorted_hashes, needle_hashes), len(hay.keys) - 1)
         candidate = hay.order[slot]
         same_hash = hay.sorted_hashes[slot] == needle_hashes
-        if np.any(same_hash & (hay.keys[candidate] != wanted.keys)):
+        if np.any(same_hash & (np.take(hay.keys, candidate) != wanted.keys)):
             found = _locate_by_sorting(hay.keys, wanted.keys)
         else:
             found = np.where(same_hash, candidate, -1)
     if not missing_ok and np.any(found < 0):
         raise KeyError(wanted.keys[int(np.flatnonzero(found < 0)[0])])
     return found
+
+
+def _equal_keys(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two ``S``-dtype key arrays hold the same keys in the same order."""
+    if a.shape != b.shape:
+        return False
+    if a.dtype == b.dtype and a.dtype.itemsize % 8 == 0 and a.flags.c_contiguous and b.flags.c_contiguous:
+        # Same width, zero-padded: equal keys are equal bytes, compared as words.
+        return bool(np.array_equal(a.view("<u8"), b.view("<u8")))
+    return bool(np.array_equal(a, b))
 
 
 def _locate_by_sorting(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:

@@ -3,11 +3,11 @@
 from datetime import timedelta
 
 import pytest
-from arena.tokens.models import ApiToken
-from arena.tokens.services import api_token_create, api_token_revoke
 from django.test import Client
 from django.utils import timezone
 
+from arena.tokens.models import ApiToken
+from arena.tokens.services import api_token_create, api_token_revoke
 from tests.platform.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

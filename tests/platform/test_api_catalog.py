@@ -3,11 +3,11 @@
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
+
 from arena.challenges.models import PhaseKind
 from arena.participation.models import ParticipationStatus
 from arena.tokens.services import api_token_create
-from django.utils import timezone
-
 from tests.platform.factories import (
     ChallengeFactory,
     LicenceFactory,

@@ -1,11 +1,11 @@
 """One error shape for every refusal of the API, unknown routes and server errors included; no stack trace."""
 
 import pytest
-from arena.challenges.api import views as challenge_views
-from arena.tokens.services import api_token_create
 from django.test import Client
 
-from tests.platform.factories import UserFactory
+from arena.challenges.api import views as challenge_views
+from arena.tokens.services import api_token_create
+from tests.platform.factories import PhaseFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +74,25 @@ def test_a_server_error_under_the_api_is_json_without_a_trace(monkeypatch):
         "message": "Something went wrong on our side; it was logged. Try again later.",
     }
     assert b"secret internals" not in response.content and b"Traceback" not in response.content
+
+
+@pytest.mark.parametrize("query", ["offset=100000000000000000000", "offset=-1", "limit=0", "limit=1001",
+                                   "limit=ten"])
+def test_a_leaderboard_window_out_of_range_is_refused_not_a_crash(client, query):
+    phase = PhaseFactory()
+    response = client.get(f"/api/v1/phases/{phase.pk}/leaderboard?{query}")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid" and response.json()["details"] == {"field": "limit"}
+    assert client.get(f"/api/v1/phases/{phase.pk}/leaderboard?offset=2147483647").json()["entries"] == []
+
+
+def test_a_request_django_refuses_before_the_api_is_json_too():
+    client = Client(raise_request_exception=False)
+    response = client.get("/api/v1/challenges", headers={"Host": "not-allowed.example"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "bad_request", "details": {},
+        "message": "The request could not be read: check its size, headers and encoding.",
+    }
+    page = client.get("/", headers={"Host": "not-allowed.example"})
+    assert page.status_code == 400 and page["Content-Type"].startswith("text/html")

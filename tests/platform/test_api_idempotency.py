@@ -1,11 +1,11 @@
 """The Idempotency-Key rule through HTTP with a token: a retry returns the first submission and uses no quota."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
 from arena.audit.models import AuditEntry
 from arena.submissions.models import Submission
 from arena.tokens.services import api_token_create
-from django.core.files.uploadedfile import SimpleUploadedFile
-
 from tests.platform.factories import PhaseFactory, UserFactory, ready_team
 
 pytestmark = pytest.mark.django_db

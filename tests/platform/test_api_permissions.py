@@ -11,11 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
 from arena.participation.models import ParticipationStatus
 from arena.submissions.models import Submission, SubmissionStatus
 from arena.tokens.services import api_token_create
-from django.core.files.uploadedfile import SimpleUploadedFile
-
 from tests.platform.factories import ChallengeFactory, PhaseFactory, SubmissionFactory, UserFactory, ready_team
 
 pytestmark = pytest.mark.django_db

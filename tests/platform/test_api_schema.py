@@ -14,14 +14,14 @@ import time
 
 import pytest
 import requests
-from arena.datasets.models import Dataset, DatasetFile
-from arena.leaderboards.services import leaderboard_refresh
-from arena.submissions.models import SubmissionScore, SubmissionStatus
-from arena.tokens.services import api_token_create
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 from drf_spectacular.generators import SchemaGenerator
 
+from arena.datasets.models import Dataset, DatasetFile
+from arena.leaderboards.services import leaderboard_refresh
+from arena.submissions.models import SubmissionScore, SubmissionStatus
+from arena.tokens.services import api_token_create
 from tests.platform.factories import ChallengeFactory, PhaseFactory, SubmissionFactory, UserFactory, ready_team
 
 #: Generated cases per operation, identity, generation mode and id choice; the whole run takes about a minute.

@@ -5,6 +5,8 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
+
 from arena.audit.models import AuditEntry
 from arena.core.errors import Conflict, DomainError, NotFound
 from arena.tokens.models import ApiToken
@@ -15,8 +17,6 @@ from arena.tokens.services import (
     api_token_create,
     api_token_revoke,
 )
-from django.utils import timezone
-
 from tests.platform.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,11 +4,11 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
+
 from arena.audit.models import AuditEntry
 from arena.tokens.models import ApiToken
 from arena.tokens.services import api_token_create, token_digest
-from django.utils import timezone
-
 from tests.platform.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

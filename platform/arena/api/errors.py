@@ -27,6 +27,10 @@ _DRF_CODES = {
 }
 
 
+NOT_FOUND_HINT = ("Not found, or not visible to you: check the id or slug in the address; "
+                  "GET /api/v1/challenges lists the challenges, tracks and phase ids you can see.")
+
+
 def error_body(code: str, message: str, details: dict | None = None) -> dict:
     return {"code": code, "message": message, "details": details or {}}
 
@@ -35,7 +39,7 @@ def api_exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.message, exc.details), status=exc.status)
     if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
+        exc = exceptions.NotFound(NOT_FOUND_HINT)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)

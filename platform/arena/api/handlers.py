@@ -32,12 +32,6 @@ def bad_request(request, exception=None):
     return defaults.bad_request(request, exception)
 
 
-def permission_denied(request, exception=None):
-    if _is_api(request):
-        return JsonResponse(error_body("permission_denied", "You do not have permission to do this."), status=403)
-    return defaults.permission_denied(request, exception)
-
-
 def page_not_found(request, exception=None):
     if _is_api(request):
         return api_not_found(request)

@@ -21,6 +21,5 @@ urlpatterns = [
 
 # Under /api/ these answer in the API's JSON error shape; elsewhere they are Django's pages.
 handler400 = "arena.api.handlers.bad_request"
-handler403 = "arena.api.handlers.permission_denied"
 handler404 = "arena.api.handlers.page_not_found"
 handler500 = "arena.api.handlers.server_error"

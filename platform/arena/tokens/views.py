@@ -26,7 +26,8 @@ def tokens_page(request):
                                           expires_at=form.expires_at())
                 form, status = ApiTokenCreateForm(), 201
             except DomainError as exc:
-                form.add_error(exc.details.get("field"), exc.message)
+                field = exc.details.get("field")
+                form.add_error(field if field in form.fields else None, exc.message)
                 status = exc.status
     # The new token is rendered in this response only and never stored: reloading the page cannot show it.
     response = render(request, "tokens/tokens.html", {

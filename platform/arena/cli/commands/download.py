@@ -23,7 +23,9 @@ from arena.cli.errors import OK, CliError, NetworkError
 from arena.cli.output import emit_json, say
 from arena.cli.progress import Progress, human_size
 
-CHUNK = 256 * 1024
+CHUNK = 64 * 1024
+#: Links expire after minutes; a long or resumed download asks for a fresh one this many times.
+LINK_RENEWALS = 3
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 
 
@@ -99,7 +101,7 @@ def run_download(args: Namespace) -> int:
         part.unlink()
     resumed_from = part.stat().st_size if part.exists() else 0
     progress = Progress(f"downloading file {args.file_id}", size, initial=resumed_from)
-    failures = 0
+    failures = renewals = 0
     while True:
         try:
             name = _fetch(link["url"], part, size, progress, fallback=f"dataset-file-{args.file_id}")
@@ -107,8 +109,8 @@ def run_download(args: Namespace) -> int:
         except _StartOver:
             progress.count = 0
         except _LinkExpired:
-            failures += 1
-            if failures > RETRIES:
+            renewals += 1
+            if renewals > LINK_RENEWALS:
                 raise CliError("The download link keeps being refused; try again later.",
                                code="link_refused") from None
             link = client.post(f"/dataset-files/{args.file_id}/download-url", retries=RETRIES)

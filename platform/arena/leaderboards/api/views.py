@@ -49,6 +49,8 @@ SPLIT = OpenApiParameter("split", str, enum=["public", "private"], default="publ
 LIMIT = OpenApiParameter("limit", int, default=100, description="Rows per page, at most 1000.")
 OFFSET = OpenApiParameter("offset", int, default=0, description="Rows to skip from the top.")
 MAX_LIMIT = 1000
+#: Larger offsets overflow the databases' integers; no board comes near it.
+MAX_OFFSET = 2**31 - 1
 
 
 def _window(request) -> tuple[int, int]:
@@ -58,8 +60,8 @@ def _window(request) -> tuple[int, int]:
     except ValueError:
         raise DomainError("limit and offset must be whole numbers, e.g. ?limit=100&offset=200.",
                           code="invalid", details={"field": "limit"}) from None
-    if not (1 <= limit <= MAX_LIMIT) or offset < 0:
-        raise DomainError(f"limit must lie in 1..{MAX_LIMIT} and offset must not be negative.",
+    if not (1 <= limit <= MAX_LIMIT) or not (0 <= offset <= MAX_OFFSET):
+        raise DomainError(f"limit must lie in 1..{MAX_LIMIT} and offset in 0..{MAX_OFFSET}.",
                           code="invalid", details={"field": "limit"})
     return limit, offset
 

@@ -78,3 +78,22 @@ def test_the_navigation_links_to_the_page_for_signed_in_people(client):
     assert b'href="/accounts/tokens/"' not in client.get("/").content
     client.force_login(UserFactory())
     assert b'href="/accounts/tokens/"' in client.get("/").content
+
+
+def test_superusers_can_revoke_anyone_s_token_in_the_admin_and_organisers_cannot_see_tokens(client):
+    owner = UserFactory()
+    token = api_token_create(user=owner, name="leaked").token
+    organiser = UserFactory(is_staff=True)
+    client.force_login(organiser)
+    assert client.get("/admin/tokens/apitoken/").status_code == 403
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    listing = client.get("/admin/tokens/apitoken/")
+    assert listing.status_code == 200 and b"leaked" in listing.content and token.digest.encode() not in listing.content
+    response = client.post("/admin/tokens/apitoken/", {"action": "revoke", "_selected_action": [token.pk]},
+                           follow=True)
+    assert b"1 token(s) revoked." in response.content
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    entry = AuditEntry.objects.get(action="api_token.revoke")
+    assert (entry.actor, entry.details["owner"]) == (admin, owner.username)

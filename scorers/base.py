@@ -13,6 +13,7 @@ import math
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -41,6 +42,20 @@ OptionKind = Literal["str", "int", "float", "bool", "choice", "str_list"]
 
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
+
+
+# References at least this large are parsed in a thread of their own (see _read_together).
+_CONCURRENT_READ_BYTES = 4 << 20
+
+
+def _size(source: Source) -> int:
+    """The size of ``source`` in bytes, 0 when it cannot be known (reading it will say why)."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return len(source)
+    try:
+        return os.stat(source).st_size
+    except (OSError, TypeError, ValueError):
+        return 0
 
 
 @dataclass(frozen=True)
@@ -292,8 +307,7 @@ class TrackScorer(ABC):
         score each split on its own gold keys only."""
         opts = self.validate_options(options)
         loaded = self.load_assets(Path(assets) if assets is not None else None, opts)
-        pred_table = self._read(pred, "prediction", opts)
-        gold_tables = {name: self._read(src, "gold", opts) for name, src in golds.items()}
+        pred_table, gold_tables = self._read_together(pred, golds, opts)
         union_found = self._check_key_rule(pred_table, list(gold_tables.values()))
         results = {}
         for name, gold_table in gold_tables.items():
@@ -310,6 +324,26 @@ class TrackScorer(ABC):
         return results
 
     # -- shared machinery ---------------------------------------------------------------------
+
+    def _read_together(
+        self, pred: Source, golds: Mapping[str, Source], options: Mapping[str, object]
+    ) -> tuple[Table, dict[str, Table]]:
+        """The parsed prediction and references. Large references are read in a second thread
+        while this one reads the prediction: the costly steps (numpy on large arrays, hashing,
+        file reads) release the interpreter lock, so two cores parse two files at once. Errors
+        are raised as reading one file after the other would: the prediction's first."""
+        if sum(_size(src) for src in golds.values()) < _CONCURRENT_READ_BYTES:
+            pred_table = self._read(pred, "prediction", options)
+            return pred_table, {name: self._read(src, "gold", options) for name, src in golds.items()}
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = {name: pool.submit(self._read, src, "gold", options) for name, src in golds.items()}
+            try:
+                pred_table = self._read(pred, "prediction", options)
+            except BaseException:
+                for future in pending.values():
+                    future.cancel()
+                raise
+            return pred_table, {name: future.result() for name, future in pending.items()}
 
     def _read(self, source: Source, file: str, options: Mapping[str, object]) -> Table:
         data = read_source(source, file=file)

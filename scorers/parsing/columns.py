@@ -59,6 +59,16 @@ def _small_integers(cells: np.ndarray) -> np.ndarray | None:
     return np.where(single, high, np.where(negative, -low, high * np.int8(10) + low))
 
 
+def _same_kind(values: np.ndarray, bound: float) -> float | int:
+    """``bound`` as an int when comparing it with the integer array ``values`` gives the same
+    answer either way, so that numpy compares bytes rather than converting them to floats."""
+    if values.dtype.kind == "i" and float(bound).is_integer():
+        limits = np.iinfo(values.dtype)
+        if limits.min <= bound <= limits.max:
+            return int(bound)
+    return bound
+
+
 @dataclass(frozen=True)
 class NumberColumn:
     """A finite decimal number, optionally within ``[low, high]``.
@@ -94,11 +104,11 @@ class NumberColumn:
         # Small integers (int8) are finite whole numbers by construction.
         outside = np.zeros(values.shape, dtype=bool)
         if self.low is not None:
-            outside |= values < self.low
+            outside |= values < _same_kind(values, self.low)
         if self.high is not None:
-            outside |= values > self.high
+            outside |= values > _same_kind(values, self.high)
         if self.missing is not None:
-            outside &= values != self.missing
+            outside &= values != _same_kind(values, self.missing)
         bad = outside if bad is None else bad | outside
         if bad.any():
             index = int(np.flatnonzero(bad)[0])

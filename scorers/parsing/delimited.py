@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from scorers.errors import SubmissionFormatError
+from scorers.parsing.cells import NEWLINE, cells_by_column, scan_separators
 from scorers.parsing.columns import CellProblem, Column
 from scorers.parsing.table import Table
 
@@ -24,9 +25,6 @@ __all__ = ["parse_csv", "prepare_text"]
 
 _BOM = b"\xef\xbb\xbf"
 _NON_BLANK = re.compile(rb"[^\s]")
-_NL, _COMMA, _SPACE, _TAB = 10, 44, 32, 9
-# _KEEP[k] keeps the first k bytes of a little-endian 64-bit word.
-_KEEP = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype="<u8")
 
 
 def prepare_text(data: bytes, *, file: str) -> bytes:
@@ -150,8 +148,8 @@ def _split_plain(
     """Cells of a file without quotes, after checking its header: (line numbers of the rows,
     one ``S`` array per column)."""
     body = np.frombuffer(text, dtype=np.uint8)
-    separators = _separator_offsets(body)
-    newline_at = np.flatnonzero(body[separators] == _NL)  # indices into `separators`
+    separators, last_blank = scan_separators(body)
+    newline_at = np.flatnonzero(body[separators] == NEWLINE)  # indices into `separators`
     line_ends = separators[newline_at]
     line_starts = np.concatenate(([0], line_ends[:-1] + 1))
     commas = np.diff(newline_at, prepend=-1) - 1
@@ -176,79 +174,13 @@ def _split_plain(
         keep[newline_at[blank]] = False
         row_separators = separators[keep]
     bounds = row_separators.reshape(len(filled), len(names))
-    cells = []
     # Without blank lines the rows are a contiguous run of lines: slice instead of gathering.
     contiguous = filled.size and filled[-1] - filled[0] + 1 == filled.size
     row_starts = line_starts[filled[0] : filled[-1] + 1] if contiguous else line_starts[filled]
-    first_row = int(row_starts[0]) if len(row_starts) else len(text)
-    blanks = text.find(b" ", first_row) >= 0 or text.find(b"\t", first_row) >= 0
-    for position, do_strip in enumerate(strip):
-        starts = row_starts if position == 0 else bounds[:, position - 1] + 1
-        ends = bounds[:, position]
-        if do_strip and blanks:
-            starts, ends = _strip_blanks(body, starts, ends)
-        cells.append(_gather(text, starts, ends))
+    # Blanks in the header only (e.g. a column named "Empathic Pain") need no stripping.
+    blanks = len(row_starts) > 0 and last_blank >= row_starts[0]
+    cells = cells_by_column(text, row_starts, bounds, strip_keys=bool(blanks and strip[0]))
     return filled + 1, cells
-
-
-def _separator_offsets(body: np.ndarray) -> np.ndarray:
-    """Offsets of every newline and comma, found block by block so that the masks stay in the
-    processor's cache."""
-    block = 1 << 18
-    is_separator = np.empty(min(block, len(body)), dtype=bool)
-    is_comma = np.empty_like(is_separator)
-    found = []
-    for start in range(0, len(body), block):
-        chunk = body[start : start + block]
-        mask = is_separator[: len(chunk)]
-        np.equal(chunk, _NL, out=mask)
-        mask |= np.equal(chunk, _COMMA, out=is_comma[: len(chunk)])
-        offsets = np.flatnonzero(mask)
-        offsets += start
-        found.append(offsets)
-    return np.concatenate(found) if found else np.zeros(0, dtype=np.intp)
-
-
-def _strip_blanks(body: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The ranges narrowed past leading and trailing spaces and tabs."""
-    while True:
-        lead = (starts < ends) & ((body[starts] == _SPACE) | (body[starts] == _TAB))
-        if not lead.any():
-            break
-        starts = starts + lead
-    while True:
-        last = body[np.maximum(ends - 1, 0)]
-        trail = (starts < ends) & ((last == _SPACE) | (last == _TAB))
-        if not trail.any():
-            break
-        ends = ends - trail
-    return starts, ends
-
-
-def _gather(text: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """The byte ranges ``[starts, ends)`` of ``text`` (``starts`` increasing) as one zero-padded
-    ``S`` array, its width the longest range rounded up to a multiple of 8."""
-    n = len(starts)
-    lengths = ends - starts
-    width = 8 * max(1, -(-int(lengths.max(initial=0)) // 8))
-    # Every ``width``-byte window of the file, one per byte offset (overlapping, no copy): one
-    # fancy index then copies each cell's window in a single pass.
-    inside = int(np.searchsorted(starts, len(text) - width, side="right")) if len(text) >= width else 0
-    windows = np.ndarray(shape=(max(len(text) - width + 1, 0),), dtype=f"V{width}", buffer=text, strides=(1,))
-    out = np.empty(n, dtype=f"V{width}")
-    out[:inside] = windows[starts[:inside]]
-    for row in range(inside, n):  # the last few windows would run past the end of the file
-        start = int(starts[row])
-        out[row] = text[start : start + width].ljust(width, b"\0")
-    words = out.view("<u8").reshape(n, width // 8)
-    shortest = int(lengths.min(initial=0))
-    kept = np.empty_like(lengths)
-    for word in range(width // 8):
-        if shortest < 8 * (word + 1):  # some cells end within this word: clear what follows them
-            np.subtract(lengths, 8 * word, out=kept)
-            np.clip(kept, 0, 8, out=kept)
-            words[:, word] &= _KEEP[kept]
-    return out.view(f"S{width}")
 
 
 def _split_quoted(

@@ -21,6 +21,7 @@ __all__ = ["KeyIndex", "key_hashes", "key_index", "check_unique_keys", "locate_k
 
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 _MIX = np.uint64(0xBF58476D1CE4E5B9)
+_BLOCK = 32768
 
 
 def key_hashes(keys: np.ndarray) -> np.ndarray:
@@ -40,11 +41,20 @@ def key_hashes(keys: np.ndarray) -> np.ndarray:
         chunks = padded.view("<u8")
     else:
         chunks = np.ascontiguousarray(keys).view("<u8").reshape(n, words)
-    state = np.full(n, _MIX, dtype=np.uint64)
+    hashes = np.empty(n, dtype=np.uint64)
+    for first in range(0, n, _BLOCK):  # block by block, so that the temporaries stay in cache
+        rows = slice(first, first + _BLOCK)
+        hashes[rows] = _hash_words(chunks[rows])
+    return hashes
+
+
+def _hash_words(chunks: np.ndarray) -> np.ndarray:
+    """The hash of each row of ``chunks`` (the 8-byte words of the keys), all-zero words skipped."""
+    state = np.full(len(chunks), _MIX, dtype=np.uint64)
     mixed = np.empty_like(state)
     shifted = np.empty_like(state)
     with np.errstate(over="ignore"):
-        for j in range(words):
+        for j in range(chunks.shape[1]):
             chunk = chunks[:, j]
             np.bitwise_xor(state, chunk, out=mixed)
             mixed *= _MULTIPLIER

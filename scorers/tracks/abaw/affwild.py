@@ -141,6 +141,10 @@ class AbawAu(TrackScorer):
         return parse_csv(data, file=file, header=self.pred_header, key=self.key_column, columns=au_columns(file))
 
     @staticmethod
+    def _units(gold: Table, pred: Table) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        return [gold[name] for name in ACTION_UNITS], [pred[name] for name in ACTION_UNITS]
+
+    @staticmethod
     def _matrices(gold: Table, pred: Table) -> tuple[np.ndarray, np.ndarray]:
         return (
             np.column_stack([gold[name] for name in ACTION_UNITS]),
@@ -148,8 +152,7 @@ class AbawAu(TrackScorer):
         )
 
     def compute(self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object) -> ScoreResult:
-        truth, guess = self._matrices(gold, pred)
-        counts = au_counts(truth, guess)
+        counts = au_counts(*self._units(gold, pred))
         mean = float(au_f1_from_counts(counts).mean())
         return ScoreResult(
             score=mean,
@@ -201,7 +204,7 @@ class AbawMtl(TrackScorer):
         va = (valence + arousal) / 2.0
         confusion = expression_confusion(gold["expression"], pred["expression"], 8)
         expr = float(macro_f1_from_confusion(confusion))
-        counts = au_counts(*AbawAu._matrices(gold, pred))
+        counts = au_counts(*AbawAu._units(gold, pred))
         au = float(au_f1_from_counts(counts).mean())
         total = va + expr + au
         breakdown = {

@@ -41,3 +41,11 @@ def challenge_with_tracks(challenge: Challenge) -> Challenge:
         Prefetch("phases", queryset=Phase.objects.order_by("order", "opens_at"))
     )
     return Challenge.objects.prefetch_related(Prefetch("tracks", queryset=tracks)).get(pk=challenge.pk)
+
+
+def phase_visible_by_slugs(*, user, slug: str, track_slug: str, phase_slug: str) -> Phase | None:
+    """The phase a page URL names, if its challenge is visible to ``user``."""
+    return Phase.objects.select_related("track__challenge").filter(
+        track__challenge__in=challenges_visible_to(user),
+        track__challenge__slug=slug, track__slug=track_slug, slug=phase_slug,
+    ).first()

@@ -1,22 +1,21 @@
 from django.core.paginator import Paginator
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
 
 import scorers
 from arena.challenges.models import Phase
-from arena.challenges.selectors import challenges_visible_to
+from arena.challenges.selectors import phase_visible_by_slugs
 from arena.core.errors import DomainError
 from arena.leaderboards.selectors import leaderboard_for_phase, leaderboard_snapshot, leaderboard_visible_splits
 
 PAGE_SIZE = 100
 
 
-def _phase(request, slug, track_slug, phase_slug) -> Phase:
-    return get_object_or_404(
-        Phase.objects.select_related("track__challenge"),
-        track__challenge__in=challenges_visible_to(request.user),
-        track__challenge__slug=slug, track__slug=track_slug, slug=phase_slug,
-    )
+def _phase(request, slug: str, track_slug: str, phase_slug: str) -> Phase:
+    phase = phase_visible_by_slugs(user=request.user, slug=slug, track_slug=track_slug, phase_slug=phase_slug)
+    if phase is None:
+        raise Http404("No such phase.")
+    return phase
 
 
 def leaderboard_page(request, slug: str, track_slug: str, phase_slug: str):

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 import scorers
 from arena.challenges.models import Phase
 from arena.challenges.permissions import is_organiser
-from arena.challenges.selectors import challenges_visible_to
+from arena.challenges.selectors import phase_visible_by_slugs
 from arena.core.errors import DomainError
 from arena.submissions.forms import ContainerSubmissionForm, SubmissionForm
 from arena.submissions.selectors import (
@@ -24,11 +24,10 @@ from arena.teams.selectors import team_of
 
 
 def _phase(request, slug: str, track_slug: str, phase_slug: str) -> Phase:
-    return get_object_or_404(
-        Phase.objects.select_related("track__challenge"),
-        track__challenge__in=challenges_visible_to(request.user),
-        track__challenge__slug=slug, track__slug=track_slug, slug=phase_slug,
-    )
+    phase = phase_visible_by_slugs(user=request.user, slug=slug, track_slug=track_slug, phase_slug=phase_slug)
+    if phase is None:
+        raise Http404("No such phase.")
+    return phase
 
 
 def _wants_json(request) -> bool:

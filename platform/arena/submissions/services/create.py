@@ -13,6 +13,7 @@ from django.utils import timezone
 import scorers
 from arena.audit.services import audit_record
 from arena.challenges.models import Phase, SubmissionKind
+from arena.challenges.selectors import challenge_current_licence
 from arena.core.errors import DomainError, NotFound, PermissionDenied, QuotaExceeded
 from arena.participation.models import LicenceAcceptance, ParticipationStatus
 from arena.submissions.models import COUNTED_STATUSES, IN_FLIGHT_STATUSES, Submission
@@ -46,7 +47,7 @@ def submission_team_for(*, user, phase: Phase) -> Team:
             f"Your team's participation is {state}; you can submit once the organisers approve it.",
             code="not_approved",
         )
-    licence = challenge.licences.order_by("-version").first()
+    licence = challenge_current_licence(challenge)
     if licence and not LicenceAcceptance.objects.filter(team=team, licence=licence).exists():
         raise PermissionDenied(
             f"Accept the licence '{licence.title}' (version {licence.version}) for your team before submitting.",

@@ -139,6 +139,10 @@ def set_overlaps(
     spaces = gold_labels.shape[1]
     widths = 1 + np.maximum(np.maximum(gold_labels.max(axis=0, initial=-1),
                                        pred_labels.max(axis=0, initial=-1)), 0)
+    if widths.max(initial=0) <= 64 and _ascending(gold_sample) and _ascending(pred_sample):
+        sizes = [np.bitwise_count(masks) for masks in _bit_sets(n_samples, gold_sample, gold_labels,
+                                                                 pred_sample, pred_labels)]
+        return [_summarise(sizes[0][:, k], sizes[1][:, k], sizes[2][:, k]) for k in range(spaces)]
     total = int(widths.sum())
     if n_samples * total > _DENSE_CELLS:
         return [
@@ -160,6 +164,31 @@ def set_overlaps(
     sizes = [np.add.reduceat(matrix, starts, axis=1, dtype=np.int64)
              for matrix in (gold_cells, pred_cells, gold_cells & pred_cells)]
     return [_summarise(sizes[0][:, k], sizes[1][:, k], sizes[2][:, k]) for k in range(spaces)]
+
+
+def _ascending(sample: np.ndarray) -> bool:
+    return bool(np.all(sample[1:] >= sample[:-1]))
+
+
+def _bit_sets(
+    n_samples: int,
+    gold_sample: np.ndarray,
+    gold_labels: np.ndarray,
+    pred_sample: np.ndarray,
+    pred_labels: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """G, P and G∩P of every sample in every label space as 64-bit masks (one row per sample,
+    one column per space), for codes below 64 and entries sorted by sample."""
+    masks = []
+    for sample, labels in ((gold_sample, gold_labels), (pred_sample, pred_labels)):
+        bits = np.left_shift(np.uint64(1), np.maximum(labels, 0).astype(np.uint64))
+        bits[labels < 0] = 0
+        out = np.zeros((n_samples, labels.shape[1]), dtype=np.uint64)
+        if len(sample):
+            first = np.flatnonzero(np.diff(sample, prepend=-1))  # where each sample's entries start
+            out[sample[first]] = np.bitwise_or.reduceat(bits, first, axis=0)
+        masks.append(out)
+    return masks[0], masks[1], masks[0] & masks[1]
 
 
 def _fscore(precision: float, recall: float) -> float:

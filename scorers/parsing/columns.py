@@ -183,12 +183,15 @@ class LabelColumn:
 @dataclass(frozen=True)
 class TextColumn:
     """Free text, kept exactly as written (after CSV unquoting); converted to an object array of
-    ``str``."""
+    ``str``, or with ``decode=False`` kept as the ``S`` array of its UTF-8 bytes."""
 
     name: str
+    decode: bool = True
 
     def convert(self, cells: np.ndarray) -> np.ndarray:
-        """The cells decoded as ``str`` (the file is known to be UTF-8)."""
+        """The cells decoded as ``str`` (the file is known to be UTF-8), or as they are."""
+        if not self.decode:
+            return cells
         out = np.empty(len(cells), dtype=object)
         out[:] = [cell.decode("utf-8") for cell in cells.tolist()]
         return out

@@ -19,6 +19,7 @@ import numpy as np
 from scorers.errors import SubmissionFormatError
 from scorers.parsing.cells import NEWLINE, cells_by_column, scan_separators
 from scorers.parsing.columns import CellProblem, Column
+from scorers.parsing.quoted import unquote
 from scorers.parsing.table import Table
 
 __all__ = ["parse_csv", "prepare_text"]
@@ -147,8 +148,23 @@ def _split_plain(
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Cells of a file without quotes, after checking its header: (line numbers of the rows,
     one ``S`` array per column)."""
+    separators, last_blank = scan_separators(np.frombuffer(text, dtype=np.uint8))
+    return _split_at(text, separators, last_blank, file, header, names, strip)
+
+
+def _split_at(
+    text: bytes,
+    separators: np.ndarray,
+    last_blank: int,
+    file: str,
+    header: tuple[str, ...] | None,
+    names: Sequence[str],
+    strip: Sequence[bool],
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """``_split_plain`` once the offsets of the separating commas and newlines are known (the
+    cells may hold further commas). ``last_blank`` is the offset of the last space or tab (-1 if
+    there is none; keys are stripped of spaces and tabs only if one lies among the rows)."""
     body = np.frombuffer(text, dtype=np.uint8)
-    separators, last_blank = scan_separators(body)
     newline_at = np.flatnonzero(body[separators] == NEWLINE)  # indices into `separators`
     line_ends = separators[newline_at]
     line_starts = np.concatenate(([0], line_ends[:-1] + 1))
@@ -157,7 +173,9 @@ def _split_plain(
     first_row_separator = 0
     if header is not None:
         first = int(filled[0])
-        head = text[line_starts[first] : line_ends[first]].decode("utf-8").split(",")
+        head_separators = separators[newline_at[first] - commas[first] : newline_at[first] + 1].tolist()
+        head_starts = [int(line_starts[first]), *(offset + 1 for offset in head_separators[:-1])]
+        head = [text[a:b].decode("utf-8") for a, b in zip(head_starts, head_separators, strict=True)]
         _check_header(head, header, file, first + 1)
         first_row_separator = int(newline_at[first]) + 1
         filled = filled[1:]
@@ -190,7 +208,12 @@ def _split_quoted(
     names: Sequence[str],
     strip: Sequence[bool],
 ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Like ``_split_plain``, for a file with quoted cells (read with the ``csv`` module)."""
+    """Like ``_split_plain``, for a file with quoted cells: unquoted with numpy when the quoting is
+    well formed, else read with the ``csv`` module (which then also names any quoting error)."""
+    unquoted = unquote(np.frombuffer(text, dtype=np.uint8))
+    if unquoted is not None:
+        plain, separators = unquoted
+        return _split_at(plain, separators, len(plain), file, header, names, strip)
     reader = csv.reader(io.StringIO(text.decode("utf-8"), newline=""), strict=True)
     rows: list[list[str]] = []
     lines: list[int] = []
@@ -215,6 +238,6 @@ def _split_quoted(
         ) from None
     cells = []
     for position, do_strip in enumerate(strip):
-        values = [row[position].strip() if do_strip else row[position] for row in rows]
+        values = [row[position].strip(" \t") if do_strip else row[position] for row in rows]
         cells.append(np.array([value.encode("utf-8") for value in values], dtype=bytes))
     return np.array(lines, dtype=np.int64), cells

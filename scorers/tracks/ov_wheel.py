@@ -26,8 +26,9 @@ from scorers.wheel.npz import is_npz, read_openset_npz
 from scorers.wheel.scoring import (
     LabelLists,
     WheelScores,
-    explanation_breakdown,
+    label_explanations,
     resampling_parts,
+    sample_explanations,
     score_label_lists,
 )
 from scorers.wheel.wordnet import WordNetLemmas, require_wordnet, wordnet_lemmas
@@ -47,7 +48,10 @@ def _label_lists(column: np.ndarray) -> LabelLists:
     found = _parsed_columns.get(key)
     if found is not None and found[0]() is column:
         return found[1]
-    lists = LabelLists.from_cells(column.tolist())
+    if column.dtype.kind == "S":
+        lists = LabelLists.from_utf8(column)
+    else:  # an .npz submission: cell texts or label tuples
+        lists = LabelLists.from_cells(column.tolist())
     _parsed_columns[key] = (weakref.ref(column, lambda _, key=key: _parsed_columns.pop(key, None)),
                             lists)
     return lists
@@ -94,6 +98,9 @@ class OpenVocabularyWheelScorer(TrackScorer):
         Option("lemmatize_unknown", "bool", False,
                "map a label missing from the word-form table through its WordNet lemma before "
                "dropping it (not part of the official metric)"),
+        Option("explain", "bool", False,
+               "add a per-sample explanation to the breakdown: each sample's labels as read and "
+               "its precision and recall on every wheel (the label table is always there)"),
         expected_rows_option(),
         *BOOTSTRAP_OPTIONS,
     )
@@ -104,7 +111,7 @@ class OpenVocabularyWheelScorer(TrackScorer):
         if is_npz(data):
             return read_openset_npz(data, file=file)
         return parse_csv(data, file=file, header=_HEADER, key="name",
-                         columns=(TextColumn("openset"),))
+                         columns=(TextColumn("openset", decode=False),))
 
     def validate_assets(self, assets_dir: Path | None, options: Mapping[str, object]) -> None:
         """Check that ``assets_dir`` is a readable emotion-wheel folder, and that WordNet is
@@ -143,12 +150,14 @@ class OpenVocabularyWheelScorer(TrackScorer):
             }
             for name, overlap in zip(label_map.wheel_names, scores.per_wheel, strict=True)
         }
-        names = [key.decode("utf-8") for key in gold.keys.tolist()]
         breakdown: dict[str, object] = {
             "level": label_map.level,
             "wheels": wheels,
-            **explanation_breakdown(names, gold_lists, pred_lists, scores, label_map),
+            "labels": label_explanations(scores, label_map),
         }
+        if options.get("explain"):
+            names = [key.decode("utf-8") for key in gold.keys.tolist()]
+            breakdown["samples"] = sample_explanations(names, gold_lists, pred_lists, scores)
         return ScoreResult(
             score=scores.fscore,
             metrics={"fscore": scores.fscore, "precision": scores.precision,

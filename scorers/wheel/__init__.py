@@ -7,7 +7,8 @@ from scorers.wheel.mapping import LabelMap, build_label_map
 from scorers.wheel.scoring import (
     LabelLists,
     WheelScores,
-    explanation_breakdown,
+    label_explanations,
+    sample_explanations,
     score_label_lists,
 )
 
@@ -20,9 +21,10 @@ __all__ = [
     "WheelScores",
     "WheelSet",
     "build_label_map",
-    "explanation_breakdown",
+    "label_explanations",
     "load_wheel_set",
     "parse_label_cell",
+    "sample_explanations",
     "score_label_lists",
     "split_list_cell",
 ]

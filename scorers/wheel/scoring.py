@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain, compress
-from operator import itemgetter
 
 import numpy as np
 
@@ -19,7 +18,8 @@ __all__ = [
     "WheelScores",
     "NOT_IN_TABLE_NOR_LEMMA",
     "score_label_lists",
-    "explanation_breakdown",
+    "label_explanations",
+    "sample_explanations",
     "resampling_parts",
 ]
 
@@ -52,6 +52,14 @@ class LabelLists:
         return cls(list(chain.from_iterable(lists)), entry, offsets)
 
     @classmethod
+    def from_utf8(cls, column: np.ndarray) -> LabelLists:
+        """From label-list cells given as UTF-8 bytes (an ``S`` array), read as
+        ``parse_label_cell`` reads one."""
+        if len(column) == 0:
+            return cls.from_tuples([])
+        return _split_utf8(column)
+
+    @classmethod
     def from_cells(cls, values: Sequence[object]) -> LabelLists:
         """From parsed file entries: label-list cell texts (read as ``parse_label_cell`` reads
         one), or tuples of labels (lower-cased and stripped)."""
@@ -74,14 +82,40 @@ _IS_BLANK[list(WHITESPACE)] = True
 
 
 def _split_cells(cells: Sequence[str]) -> LabelLists:
-    """``parse_label_cell`` applied to every cell at once, on the characters of the joined cells.
+    """``parse_label_cell`` applied to every cell of ``cells`` at once (see ``_split_joined``)."""
+    lengths = np.fromiter(map(len, cells), dtype=np.int64, count=len(cells))
+    return _split_joined(",".join(cells), lengths)
+
+
+def _split_utf8(column: np.ndarray) -> LabelLists:
+    """``_split_cells`` for cells given as UTF-8 bytes (an ``S`` array, as a CSV column is read):
+    the cells are decoded once, together, and their lengths in characters are counted with
+    numpy (the bytes that do not continue a character)."""
+    raw = column.tolist()
+    joined = b",".join(raw)
+    if joined.isascii():
+        lengths = np.fromiter(map(len, raw), dtype=np.int64, count=len(raw))
+        return _split_joined(joined.decode("ascii"), lengths)
+    octets = np.ascontiguousarray(column).view(np.uint8).reshape(len(column), column.dtype.itemsize)
+    lengths = np.count_nonzero(((octets & 0xC0) != 0x80) & (octets != 0), axis=1).astype(np.int64)
+    return _split_joined(joined.decode("utf-8"), lengths)
+
+
+def _split_joined(text: str, lengths: np.ndarray) -> LabelLists:
+    """``parse_label_cell`` applied to every cell at once, on the characters of the cells joined
+    by commas (``text``); ``lengths`` are the cells' lengths in characters.
 
     Dropping a cell's leading "[" or trailing "]" is done by turning it into a comma, like the
-    quotes: that only adds empty pieces, which are dropped anyway.
+    quotes: that only adds empty pieces, which are dropped anyway. Each label is then cut out of
+    the lower-cased text at bounds found with numpy: the first and last character of its piece
+    that is neither a blank nor a separator. That equals lower-casing each stripped piece unless
+    lower-casing changes the length of the text or meets a capital sigma (whose lower case
+    depends on the letters around it); then each kept piece is split off, stripped and lowered.
     """
-    n = len(cells)
-    lengths = np.fromiter(map(len, cells), dtype=np.int64, count=n)
-    chars = np.frombuffer(",".join(cells).encode("utf-32-le"), dtype=np.uint32).copy()
+    n = len(lengths)
+    ascii_text = text.isascii()
+    chars = np.frombuffer(text.encode("ascii") if ascii_text else text.encode("utf-32-le"),
+                          dtype=np.uint8 if ascii_text else np.uint32).copy()
     starts = np.zeros(n, dtype=np.int64)
     np.cumsum(lengths[:-1] + 1, out=starts[1:])
     ends = starts + lengths
@@ -93,21 +127,28 @@ def _split_cells(cells: Sequence[str]) -> LabelLists:
     chars[ends[trail] - 1] = _COMMA
     chars[(chars == _QUOTE) | (chars == _DOUBLE_QUOTE)] = _COMMA
     is_separator = chars == _COMMA
-    separators_before = np.zeros(len(chars) + 1, dtype=np.int64)
-    np.cumsum(is_separator, out=separators_before[1:])
-    pieces_per_cell = separators_before[ends] - separators_before[starts] + 1
     # a piece is kept when something other than blanks is left between its separators
-    content = ~is_separator & ~_IS_BLANK[np.minimum(chars, len(_IS_BLANK) - 1)]
-    keep = np.zeros(int(separators_before[-1]) + 1, dtype=bool)
-    keep[separators_before[:-1][content]] = True
-    entry = np.repeat(np.arange(n, dtype=np.int64), pieces_per_cell)[keep]
-    text = chars.tobytes().decode("utf-32-le")
-    if "\u03a3" not in text:
-        # Lower-casing the whole text equals lower-casing each piece: the one mapping that
-        # depends on neighbouring letters is that of the capital sigma.
-        labels = [p.strip() for p in compress(text.lower().split(","), keep.tolist())]
+    content = ~is_separator & ~_IS_BLANK[chars if ascii_text else np.minimum(chars, len(_IS_BLANK) - 1)]
+    lowered = text.lower()
+    if len(lowered) == len(text) and "\u03a3" not in text:
+        at = np.flatnonzero(content)
+        piece = np.cumsum(is_separator)[at]  # the piece each content character lies in
+        first = np.ones(len(at), dtype=bool)
+        np.not_equal(piece[1:], piece[:-1], out=first[1:])
+        last = np.roll(first, -1)
+        label_starts, label_ends = at[first], at[last] + 1
+        labels = [lowered[a:b] for a, b in zip(label_starts.tolist(), label_ends.tolist(), strict=True)]
+        entry = np.searchsorted(starts, label_starts, side="right") - 1
     else:
-        labels = [p.strip().lower().strip() for p in compress(text.split(","), keep.tolist())]
+        separators_before = np.zeros(len(chars) + 1, dtype=np.int64)
+        np.cumsum(is_separator, out=separators_before[1:])
+        pieces_per_cell = separators_before[ends] - separators_before[starts] + 1
+        keep = np.zeros(int(separators_before[-1]) + 1, dtype=bool)
+        keep[separators_before[:-1][content]] = True
+        entry = np.repeat(np.arange(n, dtype=np.int64), pieces_per_cell)[keep]
+        marked = chars.tobytes().decode("ascii" if ascii_text else "utf-32-le")
+        pieces = compress(marked.split(","), keep.tolist())
+        labels = [p.strip().lower().strip() for p in pieces]
     offsets = np.searchsorted(entry, np.arange(n + 1))
     return LabelLists(labels, entry, offsets)
 
@@ -165,8 +206,8 @@ def score_label_lists(
     gold, pred = _as_lists(gold), _as_lists(pred)
     row_of, used = _resolve(set(gold.labels).union(pred.labels), label_map, lemmas)
     codes = [
-        label_map.codes[np.array(itemgetter(*side.labels)(row_of) if len(side.labels) > 1 else
-                                 [row_of[label] for label in side.labels], dtype=np.int64)]
+        label_map.codes[np.fromiter(map(row_of.__getitem__, side.labels), dtype=np.int64,
+                                    count=len(side.labels))]
         for side in (gold, pred)
     ]
     per_wheel = set_overlaps(len(gold), gold.entry, codes[0], pred.entry, codes[1])
@@ -175,8 +216,10 @@ def score_label_lists(
                        lemmas is not None)
 
 
-def _explanations(scores: WheelScores, label_map: LabelMap) -> dict[str, dict[str, object]]:
-    """Every distinct label's explanation, one shared dict per label."""
+def label_explanations(scores: WheelScores, label_map: LabelMap) -> dict[str, dict[str, object]]:
+    """What every distinct label met became: its category in each wheel, ``None`` where it is
+    dropped, with ``dropped`` saying why (and ``lemma`` when it went through its WordNet lemma).
+    Known labels share one dict each."""
     found: dict[str, dict[str, object]] = {}
     unknown = label_map.unknown_row
     for label, row in scores.rows.items():
@@ -200,22 +243,16 @@ def _per_sample(columns: Sequence[np.ndarray]) -> list[tuple[float | None, ...]]
     return list(zip(*shown, strict=True))
 
 
-def explanation_breakdown(
+def sample_explanations(
     names: Sequence[str],
     gold: LabelLists | Sequence[Sequence[str]],
     pred: LabelLists | Sequence[Sequence[str]],
     scores: WheelScores,
-    label_map: LabelMap,
-) -> dict[str, object]:
-    """What each label became and how each sample scored.
-
-    ``labels`` maps every label met to its category in each wheel, ``None`` where it is dropped,
-    with ``dropped`` saying why (and ``lemma`` when it went through its WordNet lemma).
-    ``samples`` lists, per sample, its name, its reference (``gold``) and predicted (``pred``)
-    labels as read (look each up in ``labels``), and its precision and recall per wheel (``None``
-    where the wheel does not score the sample: no reference label maps onto it). Sharing one
-    table keeps the breakdown of a large test set small.
-    """
+) -> list[dict[str, object]]:
+    """How each sample scored: its name, its reference (``gold``) and predicted (``pred``) labels
+    as read (each one is looked up in ``label_explanations``), and its precision and recall per
+    wheel (``None`` where the wheel does not score the sample: no reference label maps onto it).
+    Sharing one label table keeps this small for a large test set."""
     gold, pred = _as_lists(gold), _as_lists(pred)
     precisions = _per_sample([o.sample_precision for o in scores.per_wheel])
     recalls = _per_sample([o.sample_recall for o in scores.per_wheel])
@@ -226,13 +263,12 @@ def explanation_breakdown(
         for labels, at in ((tuple(gold.labels), gold.offsets.tolist()),
                            (tuple(pred.labels), pred.offsets.tolist()))
     )
-    samples = [
+    return [
         {"name": name, "gold": gold_of, "pred": pred_of, "precision": precision,
          "recall": recall}
         for name, gold_of, pred_of, precision, recall in zip(
             names, gold_labels, pred_labels, precisions, recalls, strict=True)
     ]
-    return {"labels": _explanations(scores, label_map), "samples": samples}
 
 
 def resampling_parts(scores: WheelScores) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:

@@ -99,8 +99,8 @@ def test_track_contract(scorer) -> None:
     assert scorer.metric_names == ("fscore", "precision", "recall")
     assert scorer.needs_assets and scorer.allows_extra_keys and scorer.greater_is_better
     assert scorer.validate_options(None) == {
-        "level": "level1", "lemmatize_unknown": False, "expected_rows": 0, "bootstrap": 0,
-        "seed": 0}
+        "level": "level1", "lemmatize_unknown": False, "explain": False, "expected_rows": 0,
+        "bootstrap": 0, "seed": 0}
     assert scorer.validate_options({"level": "level2", "lemmatize_unknown": "false"})["level"] \
         == "level2"
     with pytest.raises(OptionError, match="option 'level' must be one of level1, level2"):
@@ -110,8 +110,11 @@ def test_track_contract(scorer) -> None:
 def test_breakdown_explains_each_label(scorer) -> None:
     gold = csv_bytes([("a", "['love']"), ("b", "furious, scared")])
     pred = csv_bytes([("b", ""), ("a", "[Warm, xyz, warm]"), ("c", "joy")])
-    result = scorer.score(gold=gold, pred=pred, assets=DEMO)
+    plain = scorer.score(gold=gold, pred=pred, assets=DEMO).to_json()["breakdown"]
+    result = scorer.score(gold=gold, pred=pred, assets=DEMO, options={"explain": "true"})
     breakdown = result.to_json()["breakdown"]
+    assert "samples" not in plain  # the per-sample part is asked for
+    assert plain == {key: value for key, value in breakdown.items() if key != "samples"}
     assert breakdown["samples"][0] == {
         "name": "a", "gold": ["love"], "pred": ["warm", "xyz", "warm"],
         "precision": [1.0, None, None, 1.0, None], "recall": [1.0, None, None, 1.0, None]}

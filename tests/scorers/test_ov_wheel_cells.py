@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 
+import numpy as np
 import pytest
 
 from scorers.wheel import cells
@@ -57,8 +58,8 @@ def test_all_cells_at_once_equal_cell_by_cell(extra: list[str]) -> None:
 
 
 def test_no_entries() -> None:
-    lists = LabelLists.from_cells([])
-    assert (len(lists), lists.labels, lists.entry.tolist()) == (0, [], [])
+    for lists in (LabelLists.from_cells([]), LabelLists.from_utf8(np.array([], dtype="S8"))):
+        assert (len(lists), lists.labels, lists.entry.tolist()) == (0, [], [])
 
 
 def test_entries_given_as_label_tuples() -> None:
@@ -72,15 +73,24 @@ def test_the_blank_table_matches_str_isspace() -> None:
     assert WHITESPACE == tuple(c for c in range(0x110000) if chr(c).isspace())
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_random_cells_at_once_equal_cell_by_cell(seed: int) -> None:
+@pytest.mark.parametrize(("seed", "alphabet"), [
+    (1, "ab Z,'\"[] \t\u3000\u00a0İΣσÉ-’"),
+    (2, "ab Z,'\"[] \t\u3000\u00a0İΣσÉ-’"),
+    # ASCII only: every blank str.strip() removes, the separators, brackets, letters of both cases
+    (3, "aZq ,'\"[]\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f-_"),
+    (4, "ab[]',  "),
+])
+def test_random_cells_at_once_equal_cell_by_cell(seed: int, alphabet: str) -> None:
     import random
 
     rng = random.Random(seed)
-    alphabet = "ab Z,'\"[] \t\u3000\u00a0İΣσÉ-’"
     cells = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
              for _ in range(400)]
-    if seed == 1:  # without a capital sigma the whole text is lower-cased at once
-        cells = [c.replace("Σ", "s") for c in cells]
+    expected = [list(parse_label_cell(c)) for c in cells]
     lists = LabelLists.from_cells(cells)
-    assert [lists.of(i) for i in range(len(cells))] == [list(parse_label_cell(c)) for c in cells]
+    assert [lists.of(i) for i in range(len(cells))] == expected
+    # as a CSV column is read: the cells' UTF-8 bytes in one fixed-width array
+    column = np.array([c.encode("utf-8") for c in cells], dtype=bytes)
+    from_bytes = LabelLists.from_utf8(column)
+    assert [from_bytes.of(i) for i in range(len(cells))] == expected
+    assert from_bytes.entry.tolist() == lists.entry.tolist()

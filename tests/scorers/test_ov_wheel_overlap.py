@@ -71,16 +71,26 @@ def test_mean_over_comparisons() -> None:
     assert mean_overlap_scores(scores) == (1 / 6, 0.25, 0.125)
 
 
-@pytest.mark.parametrize("dense", [True, False])
-def test_several_label_spaces_at_once(monkeypatch, dense: bool) -> None:
-    if not dense:
+@pytest.mark.parametrize("layout", ["bits", "dense", "keys"])
+def test_several_label_spaces_at_once(monkeypatch, layout: str) -> None:
+    """Entries sorted by sample, with codes below 64, are compared as bit masks; otherwise as
+    boolean matrices, or as sorted keys when those would be large. All agree with one space at
+    a time (which compares one label space as a matrix)."""
+    if layout == "keys":
         monkeypatch.setattr(overlap, "_DENSE_CELLS", 0)
     rng = np.random.default_rng(11)
     gold_sample = rng.integers(0, 300, 900)
     pred_sample = rng.integers(0, 320, 1000) % 300
-    gold_labels = rng.integers(-1, [4, 9, 2], (900, 3))
-    pred_labels = rng.integers(-1, [5, 9, 3], (1000, 3))
+    gold_labels = rng.integers(-1, [4, 9, 64], (900, 3))
+    pred_labels = rng.integers(-1, [5, 9, 64], (1000, 3))
+    if layout == "bits":
+        gold_order, pred_order = np.argsort(gold_sample, kind="stable"), np.argsort(pred_sample, kind="stable")
+        gold_sample, gold_labels = gold_sample[gold_order], gold_labels[gold_order]
+        pred_sample, pred_labels = pred_sample[pred_order], pred_labels[pred_order]
+    used = []
+    monkeypatch.setattr(overlap, "_bit_sets", lambda *a, real=overlap._bit_sets: used.append(1) or real(*a))
     together = set_overlaps(300, gold_sample, gold_labels, pred_sample, pred_labels)
+    assert bool(used) == (layout == "bits")
     for k, result in enumerate(together):
         g, p = gold_labels[:, k] >= 0, pred_labels[:, k] >= 0
         alone = set_overlap(300, gold_sample[g], gold_labels[g, k], pred_sample[p],
@@ -88,3 +98,10 @@ def test_several_label_spaces_at_once(monkeypatch, dense: bool) -> None:
         assert (result.precision, result.recall, result.fscore) == (
             alone.precision, alone.recall, alone.fscore)
         np.testing.assert_array_equal(result.sample_recall, alone.sample_recall)
+        np.testing.assert_array_equal(result.sample_precision, alone.sample_precision)
+
+
+def test_codes_of_64_and_more_are_not_compared_as_bit_masks(monkeypatch) -> None:
+    monkeypatch.setattr(overlap, "_bit_sets", None)  # any use would fail
+    gold = set_overlaps(2, np.array([0, 1]), np.array([[64], [3]]), np.array([0, 1]), np.array([[64], [2]]))
+    assert (gold[0].precision, gold[0].recall) == (0.5, 0.5)

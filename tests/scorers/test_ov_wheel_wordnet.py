@@ -48,7 +48,7 @@ def test_lemmatize_unknown_maps_missing_labels(lemmas) -> None:
     official = scorer.score(gold=GOLD, pred=PRED, assets=DEMO)
     assert official.score == 0.0
     opted = scorer.score(gold=GOLD, pred=PRED, assets=DEMO,
-                         options={"lemmatize_unknown": "true"})
+                         options={"lemmatize_unknown": "true", "explain": "true"})
     # every reference word sits on every wheel it is scored on, and each lemma maps onto it
     assert opted.score == 1.0
     assert opted.breakdown["samples"][2]["pred"] == ("hopes", "zzzx")

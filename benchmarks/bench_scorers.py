@@ -10,7 +10,9 @@ and a reference path (pandas.read_csv + merge + scikit-learn or the organisers' 
 reports the median of ``--runs`` runs of each, their ratio, whether both give the same score, and
 the peak resident memory of one run of each path in a fresh process. Our path is timed twice:
 "cold" parses both files every run; "warm" finds the parsed reference in the per-process cache,
-as a worker scoring a stream of submissions against one reference does.
+as a worker scoring a stream of submissions against one reference does. Runs take turns (ours
+cold, ours warm, reference, again), and the process keeps freed memory as a scoring worker does
+(``scorers.allocator``; both paths run in it).
 
 To benchmark another track, add a ``Benchmark`` to ``BENCHMARKS`` (see the existing entries).
 """
@@ -37,6 +39,7 @@ if str(REPO_ROOT) not in sys.path:
 
 from benchmarks.bench_ov_wheel import make_ov_wheel, reference_ov_wheel, wheel_folder  # noqa: E402
 from scorers import get_scorer  # noqa: E402
+from scorers.allocator import retain_freed_memory  # noqa: E402
 from scorers.cache import gold_cache  # noqa: E402
 
 AUS = ("AU1", "AU2", "AU4", "AU6", "AU7", "AU10", "AU12", "AU15", "AU23", "AU24", "AU25", "AU26")
@@ -187,19 +190,27 @@ class Timing:
     value: float
 
 
-def timed(function: Callable[[], float], runs: int) -> Timing:
-    function()  # warm the file cache and lazy imports
-    walls, cpus = [], []
-    value = 0.0
+def timed_together(functions: dict[str, Callable[[], float]], runs: int) -> dict[str, Timing]:
+    """Each function's timing, the functions taking turns run after run (ours cold, ours warm,
+    reference, then again), so that all of them meet the same spells of load on a shared
+    machine; each runs once first to warm the file cache and lazy imports."""
+    for function in functions.values():
+        function()
+    walls: dict[str, list[float]] = {name: [] for name in functions}
+    cpus: dict[str, list[float]] = {name: [] for name in functions}
+    values: dict[str, float] = {}
     for _ in range(runs):
-        wall, cpu = time.perf_counter(), time.process_time()
-        value = function()
-        walls.append(time.perf_counter() - wall)
-        cpus.append(time.process_time() - cpu)
-    return Timing(statistics.median(walls), statistics.median(cpus), value)
+        for name, function in functions.items():
+            wall, cpu = time.perf_counter(), time.process_time()
+            values[name] = function()
+            walls[name].append(time.perf_counter() - wall)
+            cpus[name].append(time.process_time() - cpu)
+    return {name: Timing(statistics.median(walls[name]), statistics.median(cpus[name]), values[name])
+            for name in functions}
 
 
 def _peak_of_one_run(key: str, path: str, gold: str, pred: str) -> int:
+    retain_freed_memory()
     bench = BENCHMARKS[key]
     if path == "ours":
         ours(bench, Path(gold), Path(pred))
@@ -230,9 +241,10 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated benchmark keys")
     args = parser.parse_args()
     memory = PeakMemory()
+    retain_freed_memory()
     chosen = [key for key in BENCHMARKS if not args.only or key in args.only.split(",")]
     print(
-        f"median of {args.runs} runs, wall-clock seconds (CPU seconds in brackets); "
+        f"median of {args.runs} interleaved runs, wall-clock seconds (CPU seconds in brackets); "
         "peak RSS of one run in a fresh process\n"
     )
     print(
@@ -245,9 +257,10 @@ def main() -> None:
             folder = Path(tmp) / key
             folder.mkdir()
             gold, pred = bench.make(folder)
-            cold = timed(partial(ours_cold, bench, gold, pred), args.runs)
-            warm = timed(partial(ours, bench, gold, pred), args.runs)
-            ref = timed(partial(bench.reference, gold, pred), args.runs)
+            timings = timed_together({"cold": partial(ours_cold, bench, gold, pred),
+                                      "warm": partial(ours, bench, gold, pred),
+                                      "reference": partial(bench.reference, gold, pred)}, args.runs)
+            cold, warm, ref = timings["cold"], timings["warm"], timings["reference"]
             our_mb = memory.measure(key, "ours", str(gold), str(pred))
             ref_mb = memory.measure(key, "reference", str(gold), str(pred))
             same = abs(cold.value - ref.value) <= 1e-9 * max(1.0, abs(ref.value))

@@ -23,7 +23,7 @@ import numpy as np
 from scorers.cache import content_digest, gold_cache
 from scorers.errors import AssetError, OptionError, SubmissionFormatError
 from scorers.parsing.keys import check_unique_keys, key_index, locate_keys
-from scorers.parsing.source import read_source
+from scorers.parsing.source import Text, read_source
 from scorers.parsing.table import Table
 from scorers.stats import Resampling, bootstrap_interval
 
@@ -214,8 +214,9 @@ class TrackScorer(ABC):
     # -- hooks a track implements -------------------------------------------------------------
 
     @abstractmethod
-    def parse_file(self, data: bytes, *, file: str, options: Mapping[str, object]) -> Table:
-        """Parse one file's raw bytes strictly. ``file`` is ``"prediction"`` or ``"gold"``.
+    def parse_file(self, data: Text, *, file: str, options: Mapping[str, object]) -> Table:
+        """Parse one file's raw bytes strictly (``bytes``, or a read-only map of a large file: see
+        ``read_source``). ``file`` is ``"prediction"`` or ``"gold"``.
 
         Raises ``SubmissionFormatError`` (with that ``file``) for anything that cannot be scored.
         Key uniqueness and the key rule are checked by the base class afterwards.

@@ -3,7 +3,7 @@
 from scorers.parsing.columns import Column, LabelColumn, NumberColumn, TextColumn
 from scorers.parsing.delimited import parse_csv, prepare_text
 from scorers.parsing.keys import check_unique_keys, locate_keys
-from scorers.parsing.source import read_source
+from scorers.parsing.source import Text, read_source
 from scorers.parsing.table import Table
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "LabelColumn",
     "NumberColumn",
     "Table",
+    "Text",
     "TextColumn",
     "check_unique_keys",
     "locate_keys",

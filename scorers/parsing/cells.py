@@ -3,19 +3,24 @@
 The buffer is handled with numpy as one array of bytes. Work that reads the file goes block by
 block (of bytes, or of rows), so that the file's bytes and the temporaries of a block stay in the
 processor's cache while every column of the block is copied out: reading a million-row file
-column by column straight from memory would read it once per column.
+column by column straight from memory would read it once per column. Blocks are not smaller than
+that needs, though: every numpy call gives up and takes back the interpreter lock, and while a
+second thread parses the other file, each of those hand-overs may wait for that thread, so fewer,
+larger calls keep the two threads from queueing behind each other.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from scorers.parsing.source import Text
+
 __all__ = ["NEWLINE", "scan_separators", "cells_by_column"]
 
 NEWLINE, _COMMA, _SPACE, _TAB = 10, 44, 32, 9
 _BELOW = 45  # every byte the scan looks for is below this one
-_SCAN_BLOCK = 1 << 18  # bytes
-_ROW_BLOCK = 1 << 15  # rows
+_SCAN_BLOCK = 1 << 20  # bytes
+_ROW_BLOCK = 1 << 17  # rows
 # _KEEP[k] keeps the first k bytes of a little-endian 64-bit word.
 _KEEP = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype="<u8")
 
@@ -44,7 +49,7 @@ def scan_separators(body: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def cells_by_column(
-    text: bytes,
+    text: Text,
     row_starts: np.ndarray,
     bounds: np.ndarray,
     *,
@@ -121,7 +126,7 @@ class _Windows:
     """Cells copied as windows of the file (as wide as the longest cell so far, a multiple of 8
     bytes), then cleared past their end."""
 
-    def __init__(self, text: bytes, n: int) -> None:
+    def __init__(self, text: Text, n: int) -> None:
         self.text = text
         self.width = 8
         self.out = np.zeros(n, dtype="V8")

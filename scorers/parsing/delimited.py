@@ -20,6 +20,7 @@ from scorers.errors import SubmissionFormatError
 from scorers.parsing.cells import NEWLINE, cells_by_column, scan_separators
 from scorers.parsing.columns import CellProblem, Column
 from scorers.parsing.quoted import unquote
+from scorers.parsing.source import Text
 from scorers.parsing.table import Table
 
 __all__ = ["parse_csv", "prepare_text"]
@@ -28,39 +29,49 @@ _BOM = b"\xef\xbb\xbf"
 _NON_BLANK = re.compile(rb"[^\s]")
 
 
-def prepare_text(data: bytes, *, file: str) -> bytes:
+def prepare_text(data: Text, *, file: str) -> Text:
     """``data`` checked to be non-empty UTF-8 without NUL bytes, with the BOM removed, line ends
-    normalised to ``\\n`` and a final ``\\n``. Raises ``SubmissionFormatError`` otherwise."""
-    if data.startswith(_BOM):
+    normalised to ``\\n`` and a final ``\\n``. Raises ``SubmissionFormatError`` otherwise.
+
+    ``data`` may be a read-only map of a large file (see ``read_source``); it is copied only when
+    something has to change (a BOM, CR line ends, no final line end)."""
+    if data[: len(_BOM)] == _BOM:
         data = data[len(_BOM) :]
-    if not data.isascii():
+    if not _is_ascii(data):
         try:
-            data.decode("utf-8")
+            str(data, "utf-8")
         except UnicodeDecodeError as error:
             raise SubmissionFormatError(
                 f"the file is not UTF-8 text (byte 0x{data[error.start]:02x} cannot be decoded); "
                 "save the file as UTF-8",
                 file=file,
-                row=data.count(b"\n", 0, error.start) + 1,
+                row=data[: error.start].count(b"\n") + 1,
             ) from None
     nul = data.find(b"\x00")
     if nul >= 0:
         raise SubmissionFormatError(
             "the file contains a NUL byte; save the file as UTF-8 text (not UTF-16)",
             file=file,
-            row=data.count(b"\n", 0, nul) + 1,
+            row=data[:nul].count(b"\n") + 1,
         )
-    if b"\r" in data:
-        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    if data.find(b"\r") >= 0:
+        data = bytes(data).replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     if _NON_BLANK.search(data) is None:
         raise SubmissionFormatError("the file is empty; write the header line and then one row per sample", file=file)
-    if not data.endswith(b"\n"):
-        data += b"\n"
+    if data[-1:] != b"\n":
+        data = bytes(data) + b"\n"
     return data
 
 
+def _is_ascii(data: Text) -> bool:
+    if isinstance(data, bytes):
+        return data.isascii()
+    octets = np.frombuffer(data, dtype=np.uint8)  # a large mapped file: numpy lets other threads run
+    return len(octets) == 0 or int(octets.max()) < 0x80
+
+
 def parse_csv(
-    data: bytes,
+    data: Text,
     *,
     file: str,
     header: tuple[str, ...] | None,
@@ -78,7 +89,7 @@ def parse_csv(
     names = (key, *(column.name for column in columns))
     # Keys are stripped here; numbers and labels ignore surrounding blanks when converted.
     strip = [True] + [False] * len(columns)
-    split = _split_quoted if b'"' in text else _split_plain
+    split = _split_quoted if text.find(b'"') >= 0 else _split_plain
     lines, cells = split(text, file, header, names, strip)
     if len(lines) == 0:
         raise SubmissionFormatError(
@@ -140,7 +151,7 @@ def _column_count_error(found: int, names: Sequence[str], file: str, line: int) 
 
 
 def _split_plain(
-    text: bytes,
+    text: Text,
     file: str,
     header: tuple[str, ...] | None,
     names: Sequence[str],
@@ -153,7 +164,7 @@ def _split_plain(
 
 
 def _split_at(
-    text: bytes,
+    text: Text,
     separators: np.ndarray,
     last_blank: int,
     file: str,
@@ -202,7 +213,7 @@ def _split_at(
 
 
 def _split_quoted(
-    text: bytes,
+    text: Text,
     file: str,
     header: tuple[str, ...] | None,
     names: Sequence[str],
@@ -214,7 +225,7 @@ def _split_quoted(
     if unquoted is not None:
         plain, separators = unquoted
         return _split_at(plain, separators, len(plain), file, header, names, strip)
-    reader = csv.reader(io.StringIO(text.decode("utf-8"), newline=""), strict=True)
+    reader = csv.reader(io.StringIO(str(text, "utf-8"), newline=""), strict=True)
     rows: list[list[str]] = []
     lines: list[int] = []
     awaiting_header = header is not None

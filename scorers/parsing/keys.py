@@ -21,7 +21,7 @@ __all__ = ["KeyIndex", "key_hashes", "key_index", "check_unique_keys", "locate_k
 
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 _MIX = np.uint64(0xBF58476D1CE4E5B9)
-_BLOCK = 32768
+_BLOCK = 131072  # keys hashed per step (see scorers.parsing.decimals._BLOCK)
 
 
 def key_hashes(keys: np.ndarray) -> np.ndarray:

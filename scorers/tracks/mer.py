@@ -13,7 +13,7 @@ from scorers.metrics import (
     mean_squared_error,
     weighted_f1_from_confusion,
 )
-from scorers.parsing import LabelColumn, NumberColumn, Table, parse_csv
+from scorers.parsing import LabelColumn, NumberColumn, Table, Text, parse_csv
 from scorers.registry import register
 from scorers.stats import Resampling
 from scorers.tracks.common import classification_breakdown, confusion_resampling, require_rows
@@ -51,7 +51,7 @@ class MerDiscrete(TrackScorer):
     allows_extra_keys = True
     options = (_LABELS_OPTION, expected_rows_option(), *BOOTSTRAP_OPTIONS)
 
-    def parse_file(self, data: bytes, *, file: str, options: Mapping[str, object]) -> Table:
+    def parse_file(self, data: Text, *, file: str, options: Mapping[str, object]) -> Table:
         return parse_csv(
             data,
             file=file,
@@ -99,7 +99,7 @@ class MerMulti(TrackScorer):
         *BOOTSTRAP_OPTIONS,
     )
 
-    def parse_file(self, data: bytes, *, file: str, options: Mapping[str, object]) -> Table:
+    def parse_file(self, data: Text, *, file: str, options: Mapping[str, object]) -> Table:
         return parse_csv(
             data,
             file=file,
@@ -171,7 +171,7 @@ class MerPrefer(TrackScorer):
     allows_extra_keys = True
     options = (expected_rows_option(), *BOOTSTRAP_OPTIONS)
 
-    def parse_file(self, data: bytes, *, file: str, options: Mapping[str, object]) -> Table:
+    def parse_file(self, data: Text, *, file: str, options: Mapping[str, object]) -> Table:
         return parse_csv(
             data,
             file=file,

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from scorers.base import BOOTSTRAP_OPTIONS, Option, ScoreResult, TrackScorer, expected_rows_option
-from scorers.parsing import TextColumn, parse_csv
+from scorers.parsing import Text, TextColumn, parse_csv
 from scorers.parsing.table import Table
 from scorers.registry import register
 from scorers.stats import Resampling
@@ -105,7 +105,7 @@ class OpenVocabularyWheelScorer(TrackScorer):
         *BOOTSTRAP_OPTIONS,
     )
 
-    def parse_file(self, data: bytes, *, file: str, options: Mapping[str, object]) -> Table:
+    def parse_file(self, data: Text, *, file: str, options: Mapping[str, object]) -> Table:
         """A CSV ``name,openset`` file, or the organisers' ``.npz``; label cells are parsed when
         scored."""
         if is_npz(data):

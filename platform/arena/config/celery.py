@@ -3,6 +3,9 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_init, worker_process_init
+
+from scorers.allocator import retain_freed_memory
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena.config.settings.local")
 
@@ -21,3 +24,11 @@ def _ensure_broker_folders() -> None:
 
 
 app.on_after_configure.connect(lambda sender, **kwargs: _ensure_broker_folders(), weak=False)
+
+
+@worker_init.connect(weak=False)
+@worker_process_init.connect(weak=False)
+def _retain_freed_memory(**kwargs) -> None:
+    """Workers score large files: they keep freed memory for the next step (see
+    ``scorers.allocator``)."""
+    retain_freed_memory()

@@ -8,7 +8,7 @@ import numpy as np
 
 from scorers.base import BOOTSTRAP_OPTIONS, ScoreResult, TrackScorer
 from scorers.metrics import macro_f1_from_confusion
-from scorers.parsing import Table, parse_csv
+from scorers.parsing import Table, Text, parse_csv
 from scorers.registry import register
 from scorers.stats import Resampling
 from scorers.tracks.abaw.parts import (
@@ -51,7 +51,7 @@ class AbawVa(TrackScorer):
     pred_format = "CSV with header image_location,valence,arousal; values in [-1, 1]"
     options = BOOTSTRAP_OPTIONS
 
-    def parse_file(self, data: bytes, *, file: str, options: Mapping[str, object]) -> Table:
+    def parse_file(self, data: Text, *, file: str, options: Mapping[str, object]) -> Table:
         return parse_csv(data, file=file, header=self.pred_header, key=self.key_column, columns=va_columns(file))
 
     def compute(self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object) -> ScoreResult:
@@ -74,7 +74,7 @@ class _ClassIndexTrack(TrackScorer):
     value_column: str
     options = BOOTSTRAP_OPTIONS
 
-    def parse_file(self, data: bytes, *, file: str, options: Mapping[str, object]) -> Table:
+    def parse_file(self, data: Text, *, file: str, options: Mapping[str, object]) -> Table:
         return parse_csv(
             data,
             file=file,
@@ -137,7 +137,7 @@ class AbawAu(TrackScorer):
     pred_format = "CSV with header image_location,AU1,...,AU26; twelve 0/1 values per row"
     options = BOOTSTRAP_OPTIONS
 
-    def parse_file(self, data: bytes, *, file: str, options: Mapping[str, object]) -> Table:
+    def parse_file(self, data: Text, *, file: str, options: Mapping[str, object]) -> Table:
         return parse_csv(data, file=file, header=self.pred_header, key=self.key_column, columns=au_columns(file))
 
     @staticmethod
@@ -195,7 +195,7 @@ class AbawMtl(TrackScorer):
     )
     options = BOOTSTRAP_OPTIONS
 
-    def parse_file(self, data: bytes, *, file: str, options: Mapping[str, object]) -> Table:
+    def parse_file(self, data: Text, *, file: str, options: Mapping[str, object]) -> Table:
         columns = [*va_columns(file), class_column("expression", 8, file), *au_columns(file)]
         return parse_csv(data, file=file, header=self.pred_header, key=self.key_column, columns=columns)
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from scorers.base import BOOTSTRAP_OPTIONS, ScoreResult, TrackScorer
 from scorers.metrics import average_precision_score, confusion_matrix, macro_f1_from_confusion
-from scorers.parsing import NumberColumn, Table, parse_csv, prepare_text
+from scorers.parsing import NumberColumn, Table, Text, parse_csv, prepare_text
 from scorers.registry import register
 from scorers.stats import Resampling
 from scorers.tracks.common import classification_breakdown, confusion_resampling
@@ -47,11 +47,15 @@ class AbawAh(TrackScorer):
     pred_format = "CSV without header: path,pred or path,p0,p1,pred; pred is 0 or 1"
     options = BOOTSTRAP_OPTIONS
 
-    def parse_file(self, data: bytes, *, file: str, options: Mapping[str, object]) -> Table:
+    def parse_file(self, data: Text, *, file: str, options: Mapping[str, object]) -> Table:
         if file == "gold":
             columns = [_label("label")]
         else:
-            first_line = prepare_text(data, file=file).lstrip(b"\n").split(b"\n", 1)[0]
+            text = prepare_text(data, file=file)
+            start = 0
+            while text[start : start + 1] == b"\n":  # blank lines before the first row
+                start += 1
+            first_line = text[start : text.find(b"\n", start)]
             if first_line.count(b",") == 3:
                 columns = [NumberColumn("p0"), NumberColumn("p1"), _label("pred")]
             else:

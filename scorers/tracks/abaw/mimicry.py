@@ -8,7 +8,7 @@ import numpy as np
 
 from scorers.base import BOOTSTRAP_OPTIONS, ScoreResult, TrackScorer
 from scorers.metrics import pearson_score
-from scorers.parsing import NumberColumn, Table, parse_csv
+from scorers.parsing import NumberColumn, Table, Text, parse_csv
 from scorers.registry import register
 from scorers.stats import Resampling
 
@@ -42,7 +42,7 @@ class AbawEmi(TrackScorer):
     pred_format = "CSV with header Filename,Admiration,...,Joy; six numbers per row"
     options = BOOTSTRAP_OPTIONS
 
-    def parse_file(self, data: bytes, *, file: str, options: Mapping[str, object]) -> Table:
+    def parse_file(self, data: Text, *, file: str, options: Mapping[str, object]) -> Table:
         return parse_csv(
             data,
             file=file,

@@ -19,27 +19,38 @@ __all__ = ["NEWLINE", "scan_separators", "cells_by_column"]
 
 NEWLINE, _COMMA, _SPACE, _TAB = 10, 44, 32, 9
 _BELOW = 45  # every byte the scan looks for is below this one
+_LAST_ASCII = 0x7F
+_NOT_PLAIN = np.array([0, 13, 34], dtype=np.uint8)  # NUL, carriage return, double quote
 _SCAN_BLOCK = 1 << 20  # bytes
 _ROW_BLOCK = 1 << 17  # rows
 # _KEEP[k] keeps the first k bytes of a little-endian 64-bit word.
 _KEEP = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype="<u8")
 
 
-def scan_separators(body: np.ndarray) -> tuple[np.ndarray, int]:
+def scan_separators(body: np.ndarray, *, plain_ascii: bool = False) -> tuple[np.ndarray, int] | None:
     """Offsets of every newline and comma of ``body`` (a ``uint8`` array), and the offset of the
-    last space or tab (-1 if there is none)."""
+    last space or tab (-1 if there is none).
+
+    With ``plain_ascii``, returns ``None`` as soon as a byte turns up that needs the careful path
+    (one above 0x7F, a NUL, a carriage return or a double quote), so that a file of plain ASCII
+    is checked and split in one pass."""
     below = np.empty(min(_SCAN_BLOCK, len(body)), dtype=bool)
     found = []
     last_blank = -1
     for start in range(0, len(body), _SCAN_BLOCK):
         chunk = body[start : start + _SCAN_BLOCK]
+        if plain_ascii and chunk.max(initial=0) > _LAST_ASCII:
+            return None
         # Newline, tab, space and comma are all below "-" (45); in most files nothing else is.
         mask = np.less(chunk, _BELOW, out=below[: len(chunk)])
         offsets = np.flatnonzero(mask)
         found_bytes = chunk[offsets]
         separator = (found_bytes == NEWLINE) | (found_bytes == _COMMA)
         if not separator.all():
-            blank = np.flatnonzero((found_bytes == _SPACE) | (found_bytes == _TAB))
+            is_blank = (found_bytes == _SPACE) | (found_bytes == _TAB)
+            if plain_ascii and np.isin(found_bytes[~(separator | is_blank)], _NOT_PLAIN).any():
+                return None
+            blank = np.flatnonzero(is_blank)
             if blank.size:
                 last_blank = start + int(offsets[blank[-1]])
             offsets = offsets[separator]
@@ -106,7 +117,7 @@ class _ShortCells:
     """Cells of at most two bytes, read byte by byte from the file."""
 
     def __init__(self, n: int) -> None:
-        self.out = np.zeros((n, 2), dtype=np.uint8)
+        self.out = np.empty((n, 2), dtype=np.uint8)  # every row is written by ``fill``
 
     def fill(self, body: np.ndarray, rows: slice, starts: np.ndarray, ends: np.ndarray) -> bool:
         """Copy the cells of ``rows``; ``False`` (and nothing copied) if one is longer than two bytes."""
@@ -129,7 +140,7 @@ class _Windows:
     def __init__(self, text: Text, n: int) -> None:
         self.text = text
         self.width = 8
-        self.out = np.zeros(n, dtype="V8")
+        self.out = np.empty(n, dtype="V8")  # every row is written by ``fill``
 
     def fill(self, body: np.ndarray, rows: slice, starts: np.ndarray, ends: np.ndarray) -> bool:
         """Copy the cells of ``rows`` (always possible: returns ``True``)."""
@@ -158,8 +169,11 @@ class _Windows:
         return True
 
     def _widen(self, width: int, done: int) -> None:
-        wider = np.zeros((len(self.out), width), dtype=np.uint8)
+        # Not np.zeros: zeroing a large block taken from the heap holds the interpreter lock, and
+        # the rows from ``done`` on are written by ``fill`` anyway.
+        wider = np.empty((len(self.out), width), dtype=np.uint8)
         wider[:done, : self.width] = self.out[:done].view(np.uint8).reshape(done, self.width)
+        wider[:done, self.width :] = 0
         self.out = wider.view(f"V{width}").reshape(len(self.out))
         self.width = width
 

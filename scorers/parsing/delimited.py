@@ -63,6 +63,18 @@ def prepare_text(data: Text, *, file: str) -> Text:
     return data
 
 
+def _plain_ascii(data: Text) -> tuple[np.ndarray, int] | None:
+    """The separators and last blank of a file that ``prepare_text`` would pass unchanged and
+    that holds no quote (ASCII without NUL or CR, no BOM, a final newline, not blank), found in
+    one pass; ``None`` for any other file."""
+    if data[: len(_BOM)] == _BOM or data[-1:] != b"\n":
+        return None
+    scanned = scan_separators(np.frombuffer(data, dtype=np.uint8), plain_ascii=True)
+    if scanned is None or _NON_BLANK.search(data) is None:
+        return None
+    return scanned
+
+
 def _is_ascii(data: Text) -> bool:
     if isinstance(data, bytes):
         return data.isascii()
@@ -85,12 +97,16 @@ def parse_csv(
     labels are ignored; ``TextColumn`` cells are kept as written. Raises ``SubmissionFormatError``
     carrying the line number and column of the first problem.
     """
-    text = prepare_text(data, file=file)
     names = (key, *(column.name for column in columns))
     # Keys are stripped here; numbers and labels ignore surrounding blanks when converted.
     strip = [True] + [False] * len(columns)
-    split = _split_quoted if text.find(b'"') >= 0 else _split_plain
-    lines, cells = split(text, file, header, names, strip)
+    plain = _plain_ascii(data)
+    if plain is not None:
+        lines, cells = _split_at(data, *plain, file, header, names, strip)
+    else:
+        text = prepare_text(data, file=file)
+        split = _split_quoted if text.find(b'"') >= 0 else _split_plain
+        lines, cells = split(text, file, header, names, strip)
     if len(lines) == 0:
         raise SubmissionFormatError(
             "the file holds no rows; write one row per sample" + (" below the header" if header else ""),

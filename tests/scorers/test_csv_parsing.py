@@ -240,3 +240,29 @@ def test_labels_are_case_sensitive_as_in_the_organisers_tables():
     assert error_of(csv_bytes("name,valence,emotion", "a,0.5,Happy")) == (
         "prediction file, line 2, column 'emotion': 'Happy' is not a label of this track; use one of happy, sad"
     )
+
+
+def test_plain_ascii_files_are_split_in_one_pass_and_others_take_the_careful_path(monkeypatch):
+    from scorers.parsing import delimited
+
+    plain = csv_bytes("name,valence,emotion", "a,0.25,happy", " b ,-1,sad")
+    others = [
+        b"\xef\xbb\xbf" + plain,  # BOM
+        plain.replace(b"\n", b"\r\n"),  # CR line ends
+        plain[:-1],  # no final newline
+        plain.replace(b"a,", "é,".encode()),  # not ASCII
+        plain.replace(b"a,", b'"a",'),  # quoted
+    ]
+    expected = [parse(data) for data in [plain, *others]]
+    careful = []
+    monkeypatch.setattr(delimited, "prepare_text",
+                        lambda data, *, file, real=delimited.prepare_text: careful.append(data) or real(data, file=file))
+    again = [parse(data) for data in [plain, *others]]
+    assert careful == others
+    for a, b in zip(expected, again, strict=True):
+        assert (a.keys.tolist(), a.lines.tolist(), a["valence"].tolist(), a["emotion"].tolist()) == (
+            b.keys.tolist(), b.lines.tolist(), b["valence"].tolist(), b["emotion"].tolist())
+    for bad in (plain.replace(b"0.25", b"0.2\x005"), b" \n\n"):
+        with pytest.raises(SubmissionFormatError):
+            parse(bad)
+    assert careful[-2:] == [plain.replace(b"0.25", b"0.2\x005"), b" \n\n"]

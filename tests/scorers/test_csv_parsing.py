@@ -255,8 +255,9 @@ def test_plain_ascii_files_are_split_in_one_pass_and_others_take_the_careful_pat
     ]
     expected = [parse(data) for data in [plain, *others]]
     careful = []
+    real = delimited.prepare_text
     monkeypatch.setattr(delimited, "prepare_text",
-                        lambda data, *, file, real=delimited.prepare_text: careful.append(data) or real(data, file=file))
+                        lambda data, *, file: careful.append(data) or real(data, file=file))
     again = [parse(data) for data in [plain, *others]]
     assert careful == others
     for a, b in zip(expected, again, strict=True):

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from scorers.metrics import ccc_from_sums, ccc_score, confusion_matrix
+from scorers.parallel import both
 from scorers.parsing import NumberColumn
 from scorers.tracks.common import require_rows
 
@@ -38,13 +39,16 @@ def au_columns(file: str) -> list[NumberColumn]:
 
 
 def va_scores(gold_v, gold_a, pred_v, pred_a) -> tuple[float, float]:
-    """CCC of valence and of arousal, each over the frames annotated in that dimension."""
-    scores = []
-    for truth, guess, name in ((gold_v, pred_v, "valence"), (gold_a, pred_a, "arousal")):
+    """CCC of valence and of arousal, each over the frames annotated in that dimension (the two
+    at once on large inputs)."""
+
+    def score(truth: np.ndarray, guess: np.ndarray, name: str) -> float:
         annotated = truth != VA_MISSING
         require_rows(int(np.count_nonzero(annotated)), what=f"annotated {name} value")
-        scores.append(ccc_score(truth[annotated], guess[annotated]))
-    return scores[0], scores[1]
+        return ccc_score(truth[annotated], guess[annotated])
+
+    return both(lambda: score(gold_v, pred_v, "valence"), lambda: score(gold_a, pred_a, "arousal"),
+                rows=len(gold_v))
 
 
 def va_features(gold_v, gold_a, pred_v, pred_a) -> np.ndarray:

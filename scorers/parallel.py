@@ -14,6 +14,7 @@ __all__ = ["MIN_ROWS", "both"]
 
 MIN_ROWS = 1 << 18
 
+
 def both[A, B](first: Callable[[], A], second: Callable[[], B], *, rows: int) -> tuple[A, B]:
     """``(first(), second())``, ``second`` on a helper thread when ``rows`` is at least
     ``MIN_ROWS``. An exception of ``first`` is raised before one of ``second``, as when they run

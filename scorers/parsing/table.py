@@ -39,15 +39,15 @@ class Table:
         """The rows at ``index`` (an integer array), in that order. ``keys``, when given, is
         already known to equal ``self.keys[index]`` and is used instead of copying."""
         arrays = [self.lines, *self.columns.values()]
+        half = (len(arrays) + 1) // 2
         # Half the gathers on a helper thread when the table is large (``scorers.parallel``).
-        here, there = both(lambda: [a[index] for a in arrays[0::2]], lambda: [a[index] for a in arrays[1::2]],
+        here, there = both(lambda: [a[index] for a in arrays[:half]], lambda: [a[index] for a in arrays[half:]],
                            rows=len(index))
-        gathered = [None] * len(arrays)
-        gathered[0::2], gathered[1::2] = here, there
+        lines, *columns = here + there
         return Table(
             keys=self.keys[index] if keys is None else keys,
-            lines=gathered[0],
-            columns=dict(zip(self.columns, gathered[1:], strict=True)),
+            lines=lines,
+            columns=dict(zip(self.columns, columns, strict=True)),
             file=self.file,
         )
 

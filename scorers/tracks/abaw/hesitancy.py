@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -13,6 +14,7 @@ from scorers.registry import register
 from scorers.stats import Resampling
 from scorers.tracks.common import classification_breakdown, confusion_resampling
 
+_FILLED = re.compile(rb"[^\n]")
 _CLASSES = ("no A/H", "A/H")
 
 
@@ -51,10 +53,8 @@ class AbawAh(TrackScorer):
         if file == "gold":
             columns = [_label("label")]
         else:
-            text = prepare_text(data, file=file)
-            start = 0
-            while text[start : start + 1] == b"\n":  # blank lines before the first row
-                start += 1
+            text = prepare_text(data, file=file)  # not blank: some byte is not a newline
+            start = _FILLED.search(text).start()  # past blank lines before the first row
             first_line = text[start : text.find(b"\n", start)]
             if first_line.count(b",") == 3:
                 columns = [NumberColumn("p0"), NumberColumn("p1"), _label("pred")]

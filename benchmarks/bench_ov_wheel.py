@@ -36,7 +36,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from scorers import get_scorer  # noqa: E402
-from scorers.allocator import retain_freed_memory  # noqa: E402
 from scorers.cache import gold_cache  # noqa: E402
 from scorers.wheel import assets as wheel_assets  # noqa: E402
 
@@ -281,7 +280,6 @@ def main() -> None:
     parser.add_argument("--level", default="level1", choices=("level1", "level2"))
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    retain_freed_memory()  # as a scoring worker does
     figures = run(args.samples, args.level, args.runs)
     loop_wall, loop_cpu = figures["loop"]
     print(f"mer.ov-wheel, {figures['samples']} samples, {figures['wheels']} wheels, "

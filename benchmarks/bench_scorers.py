@@ -11,8 +11,7 @@ reports the median of ``--runs`` runs of each, their ratio, whether both give th
 the peak resident memory of one run of each path in a fresh process. Our path is timed twice:
 "cold" parses both files every run; "warm" finds the parsed reference in the per-process cache,
 as a worker scoring a stream of submissions against one reference does. Runs take turns (ours
-cold, ours warm, reference, again), and the process keeps freed memory as a scoring worker does
-(``scorers.allocator``; both paths run in it).
+cold, ours warm, reference, again).
 
 To benchmark another track, add a ``Benchmark`` to ``BENCHMARKS`` (see the existing entries).
 """
@@ -39,7 +38,6 @@ if str(REPO_ROOT) not in sys.path:
 
 from benchmarks.bench_ov_wheel import make_ov_wheel, reference_ov_wheel, wheel_folder  # noqa: E402
 from scorers import get_scorer  # noqa: E402
-from scorers.allocator import retain_freed_memory  # noqa: E402
 from scorers.cache import gold_cache  # noqa: E402
 
 AUS = ("AU1", "AU2", "AU4", "AU6", "AU7", "AU10", "AU12", "AU15", "AU23", "AU24", "AU25", "AU26")
@@ -210,7 +208,6 @@ def timed_together(functions: dict[str, Callable[[], float]], runs: int) -> dict
 
 
 def _peak_of_one_run(key: str, path: str, gold: str, pred: str) -> int:
-    retain_freed_memory()
     bench = BENCHMARKS[key]
     if path == "ours":
         ours(bench, Path(gold), Path(pred))
@@ -241,7 +238,6 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated benchmark keys")
     args = parser.parse_args()
     memory = PeakMemory()
-    retain_freed_memory()
     chosen = [key for key in BENCHMARKS if not args.only or key in args.only.split(",")]
     print(
         f"median of {args.runs} interleaved runs, wall-clock seconds (CPU seconds in brackets); "

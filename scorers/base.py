@@ -21,7 +21,8 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from scorers.cache import content_digest, gold_cache
-from scorers.errors import AssetError, OptionError, SubmissionFormatError
+from scorers.candidates import check_against_candidates, check_golds_are_candidates, read_candidates
+from scorers.errors import AssetError, OptionError, SubmissionFormatError, quote_cell
 from scorers.parsing.keys import check_unique_keys, key_index, locate_keys
 from scorers.parsing.source import Text, read_source
 from scorers.parsing.table import Table
@@ -275,15 +276,36 @@ class TrackScorer(ABC):
         golds: Sequence[Source] = (),
         options: Mapping[str, object] | None = None,
         assets: Path | str | None = None,
+        candidates: Source | None = None,
     ) -> int:
-        """Parse ``pred`` strictly and, when ``golds`` are given, check the key rule against the
-        union of their keys. Returns the number of prediction rows."""
+        """Parse ``pred`` strictly and check its keys: against the published ``candidates`` when
+        given (never against the references then, so nothing depends on which candidates are test
+        keys), else against the union of the ``golds``' keys. Returns the number of prediction rows."""
         opts = self.validate_options(options)
         pred_table = self._read(pred, "prediction", opts)
+        if candidates is not None:
+            check_against_candidates(pred_table, read_candidates(candidates, key_column=self.key_column),
+                                     key_column=self.key_column)
+            return len(pred_table)
         gold_tables = [self._read(gold, "gold", opts) for gold in golds]
         if gold_tables:
             self._check_key_rule(pred_table, gold_tables)
         return len(pred_table)
+
+    def check_references(
+        self,
+        golds: Sequence[Source],
+        *,
+        options: Mapping[str, object] | None = None,
+        candidates: Source | None = None,
+    ) -> None:
+        """Parse reference files as scoring reads them and, with a published candidate list, check that
+        it covers every reference key. Raises ``SubmissionFormatError`` (file ``"gold"`` or
+        ``"candidates"``) or ``OptionError``: what an organiser must fix before a phase opens."""
+        opts = self.validate_options(options)
+        tables = [self._read(gold, "gold", opts) for gold in golds]
+        if candidates is not None:
+            check_golds_are_candidates(tables, read_candidates(candidates, key_column=self.key_column))
 
     def score(
         self,
@@ -303,12 +325,17 @@ class TrackScorer(ABC):
         pred: Source,
         options: Mapping[str, object] | None = None,
         assets: Path | str | None = None,
+        candidates: Source | None = None,
     ) -> dict[str, ScoreResult]:
-        """Parse ``pred`` once, check the key rule against the union of all golds' keys, then
-        score each split on its own gold keys only."""
+        """Parse ``pred`` once, check its keys (against the published ``candidates`` when given,
+        see ``validate``), then score each split on its own gold keys only."""
         opts = self.validate_options(options)
         loaded = self.load_assets(Path(assets) if assets is not None else None, opts)
         pred_table, gold_tables = self._read_together(pred, golds, opts)
+        if candidates is not None:
+            pool = read_candidates(candidates, key_column=self.key_column)
+            check_golds_are_candidates(list(gold_tables.values()), pool)
+            check_against_candidates(pred_table, pool, key_column=self.key_column)
         union_found = self._check_key_rule(pred_table, list(gold_tables.values()))
         results = {}
         for name, gold_table in gold_tables.items():
@@ -379,7 +406,7 @@ class TrackScorer(ABC):
             first = union.keys[missing[0]].decode("utf-8")
             every = "candidate" if self.allows_extra_keys else "test sample"
             raise SubmissionFormatError(
-                f"no row for {self.key_column} {first!r} ({missing.size} of {len(union.keys)} "
+                f"no row for {self.key_column} {quote_cell(first)} ({missing.size} of {len(union.keys)} "
                 f"test keys have no row); write one row for every {every}",
                 file=pred.file,
                 column=self.key_column,
@@ -389,7 +416,7 @@ class TrackScorer(ABC):
             used[found] = True
             extra = int(np.flatnonzero(~used)[0])
             raise SubmissionFormatError(
-                f"{pred.key_text(extra)!r} is not in the test set; write rows for the test samples only",
+                f"{quote_cell(pred.key_text(extra))} is not in the test set; write rows for the test samples only",
                 file=pred.file,
                 row=int(pred.lines[extra]),
                 column=self.key_column,

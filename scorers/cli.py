@@ -14,7 +14,6 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from scorers.allocator import retain_freed_memory
 from scorers.base import TrackScorer, to_plain
 from scorers.errors import OptionError, ScorerError, one_line
 from scorers.registry import all_scorers, get_scorer
@@ -186,7 +185,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     try:
         args = _build_parser().parse_args(argv)
-        retain_freed_memory()
         {"list": _run_list, "score": _run_score, "validate": _run_validate}[args.command](args)
     except _UsageError as error:
         return _fail(str(error), EXIT_USAGE)

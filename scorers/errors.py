@@ -5,7 +5,24 @@ Every error carries one line of text that a participant or an organiser can act 
 
 from __future__ import annotations
 
-__all__ = ["ScorerError", "SubmissionFormatError", "OptionError", "AssetError", "one_line"]
+__all__ = ["ScorerError", "SubmissionFormatError", "OptionError", "AssetError", "one_line", "quote_cell"]
+
+#: Messages quote at most this many characters of a cell: a hostile file must not be echoed back.
+QUOTED_CHARACTERS = 80
+
+
+def quote_cell(cell: str | bytes, limit: int = QUOTED_CHARACTERS) -> str:
+    """``cell`` quoted for a message, cut to ``limit`` characters (with "..." and its length when cut).
+
+    >>> quote_cell("happy")
+    "'happy'"
+    >>> quote_cell("x" * 100, limit=10)
+    "'xxxxxxx...' (100 characters)"
+    """
+    text = cell.decode("utf-8", errors="replace") if isinstance(cell, bytes) else str(cell)
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[: limit - 3] + '...'!r} ({len(text)} characters)"
 
 
 def one_line(text: str) -> str:

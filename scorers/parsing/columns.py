@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scorers.errors import quote_cell
 from scorers.parsing.decimals import decimal_values
 
 __all__ = ["NumberColumn", "LabelColumn", "TextColumn", "Column", "CellProblem"]
@@ -26,10 +27,7 @@ class CellProblem(Exception):
 
 
 def _shown(cell: bytes, limit: int = 40) -> str:
-    text = cell.decode("utf-8", errors="replace")
-    if len(text) > limit:
-        text = text[: limit - 3] + "..."
-    return repr(text)
+    return quote_cell(cell, limit)
 
 
 def _format_number(value: float) -> str:

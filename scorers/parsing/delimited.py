@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from scorers.errors import SubmissionFormatError
+from scorers.errors import SubmissionFormatError, quote_cell
 from scorers.parsing.cells import NEWLINE, cells_by_column, scan_separators
 from scorers.parsing.columns import CellProblem, Column
 from scorers.parsing.quoted import unquote
@@ -135,7 +135,7 @@ def _check_header(found: list[str], expected: tuple[str, ...], file: str, line: 
         return
     if len(cleaned) == 1 and len(expected) > 1 and any(mark in cleaned[0] for mark in ";\t|"):
         raise SubmissionFormatError(
-            f"the header {cleaned[0]!r} is not separated by commas; save the file as CSV with "
+            f"the header {quote_cell(cleaned[0])} is not separated by commas; save the file as CSV with "
             f"commas, the first line being {wanted}",
             file=file,
             row=line,
@@ -146,12 +146,13 @@ def _check_header(found: list[str], expected: tuple[str, ...], file: str, line: 
             raise SubmissionFormatError(message, file=file, row=line)
         if cleaned[position] != name:
             message = (
-                f"the header names {cleaned[position]!r} where {name!r} is expected; the first line must be {wanted}"
+                f"the header names {quote_cell(cleaned[position])} where {name!r} is expected; "
+                f"the first line must be {wanted}"
             )
             raise SubmissionFormatError(message, file=file, row=line, column=name)
     extra = cleaned[len(expected)]
     raise SubmissionFormatError(
-        f"the header has an extra column {extra!r}; the first line must be {wanted}",
+        f"the header has an extra column {quote_cell(extra)}; the first line must be {wanted}",
         file=file,
         row=line,
     )

@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from scorers.errors import SubmissionFormatError
-from scorers.parallel import both
+from scorers.errors import SubmissionFormatError, quote_cell
 
 if TYPE_CHECKING:
     from scorers.parsing.table import Table
@@ -137,7 +136,8 @@ def check_unique_keys(table: Table, *, column: str) -> None:
         return
     first, second = duplicate
     raise SubmissionFormatError(
-        f"{table.key_text(second)!r} appears twice (also on line {int(table.lines[first])}); keep one row per key",
+        f"{quote_cell(table.key_text(second))} appears twice (also on line {int(table.lines[first])}); "
+        "keep one row per key",
         file=table.file,
         row=int(table.lines[second]),
         column=column,
@@ -163,7 +163,7 @@ def locate_keys(
         # The same key set in another order: pair the two hash orders directly.
         found = np.empty(len(wanted.keys), dtype=np.int64)
         found[wanted.order] = hay.order
-        if not _paired_keys_equal(hay.keys, wanted.keys, found):
+        if not _equal_keys(np.take(hay.keys, found), wanted.keys):
             found = _locate_by_sorting(hay.keys, wanted.keys)
     elif len(hay.keys) == 0:
         found = np.full(len(wanted.keys), -1, dtype=np.int64)
@@ -180,16 +180,6 @@ def locate_keys(
     if not missing_ok and np.any(found < 0):
         raise KeyError(wanted.keys[int(np.flatnonzero(found < 0)[0])])
     return found
-
-
-def _paired_keys_equal(hay: np.ndarray, needles: np.ndarray, found: np.ndarray) -> bool:
-    """Whether ``hay[found]`` equals ``needles``, the two halves checked at once on large inputs."""
-    half = len(found) // 2
-
-    def check(part: slice) -> bool:
-        return _equal_keys(np.take(hay, found[part]), needles[part])
-
-    return all(both(lambda: check(slice(0, half)), lambda: check(slice(half, None)), rows=len(found)))
 
 
 def _equal_keys(a: np.ndarray, b: np.ndarray) -> bool:

@@ -8,7 +8,6 @@ from functools import cached_property
 
 import numpy as np
 
-from scorers.parallel import both
 from scorers.parsing.keys import KeyIndex, key_index
 
 __all__ = ["Table"]
@@ -38,16 +37,10 @@ class Table:
     def take(self, index: np.ndarray, *, keys: np.ndarray | None = None) -> Table:
         """The rows at ``index`` (an integer array), in that order. ``keys``, when given, is
         already known to equal ``self.keys[index]`` and is used instead of copying."""
-        arrays = [self.lines, *self.columns.values()]
-        half = (len(arrays) + 1) // 2
-        # Half the gathers on a helper thread when the table is large (``scorers.parallel``).
-        here, there = both(lambda: [a[index] for a in arrays[:half]], lambda: [a[index] for a in arrays[half:]],
-                           rows=len(index))
-        lines, *columns = here + there
         return Table(
             keys=self.keys[index] if keys is None else keys,
-            lines=lines,
-            columns=dict(zip(self.columns, columns, strict=True)),
+            lines=self.lines[index],
+            columns={name: column[index] for name, column in self.columns.items()},
             file=self.file,
         )
 

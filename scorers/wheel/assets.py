@@ -15,7 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scorers.errors import AssetError
+from scorers.errors import AssetError, quote_cell
 from scorers.wheel.cells import split_list_cell
 from scorers.wheel.mapping import LabelMap, build_label_map
 from scorers.wheel.sheets import Sheet, read_sheet
@@ -248,7 +248,7 @@ def _read_synonyms(sheet: Sheet, wheel_words: frozenset[str]) -> dict[str, froze
             word = cell.strip().lower()
             if word not in wheel_words:
                 raise AssetError(
-                    f"{sheet.name}, line {line}, column 'word_run{number}': {cell!r} is not a "
+                    f"{sheet.name}, line {line}, column 'word_run{number}': {quote_cell(cell)} is not a "
                     "word of any wheel"
                 )
             found.setdefault(word, set()).add(word)

@@ -97,7 +97,8 @@ def test_wait_follows_the_status_until_scored(signed_in, world, predictions):
     process = signed_in.popen("submit", "--phase", str(world["phase"].pk), str(predictions), "--wait", "--json")
     submission = _wait_for_submission(process)
     time.sleep(1.5)  # the client sees "queued" first
-    assert submission_score(submission_id=submission.pk) == "scored"
+    submission.refresh_from_db()
+    assert submission_score(submission_id=submission.pk, token=submission.claim_token) == "scored"
     out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     body = json.loads(out)

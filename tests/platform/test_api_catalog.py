@@ -158,8 +158,8 @@ def test_my_team(client, mer):
     body = response.json()
     assert body == {
         "id": team.pk, "name": "Owls", "challenge": "mer", "role": "member", "invite_code": team.invite_code,
-        "members": [{"username": "owner", "role": "owner", "joined_at": body["members"][0]["joined_at"]},
-                    {"username": "member", "role": "member", "joined_at": body["members"][1]["joined_at"]}],
+        "members": [{"username": u.username, "role": role, "joined_at": team.memberships.get(user=u).joined_at
+                     .isoformat().replace("+00:00", "Z")} for u, role in ((owner, "owner"), (member, "member"))],
         "participation_status": "approved", "licence_version": 3, "licence_accepted": True,
         "can_download": True, "refusal": None,
     }

@@ -83,7 +83,7 @@ ENDPOINTS = [
              _cells((200, None), anonymous=ANON, no_team=(404, "no_team"), other_organiser=(404, "no_team"),
                     organiser=(404, "no_team"))),
     Endpoint("submit", "post", lambda w: f"/api/v1/phases/{w.phase.pk}/submissions",
-             _cells((403, "no_team"), anonymous=ANON, pending=(403, "not_approved"), member=(201, None),
+             _cells((403, "not_in_team"), anonymous=ANON, pending=(403, "approval_pending"), member=(201, None),
                     other_team=(201, None)), data=_submit_data, writes=True),
     Endpoint("submission detail", "get", lambda w: f"/api/v1/submissions/{w.submission.pk}",
              _cells((404, "not_found"), anonymous=ANON, member=(200, None), organiser=(200, None))),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import tarfile
 
 import pytest
 from django.core.files.base import ContentFile
@@ -16,18 +15,9 @@ from arena.submissions.services.create import MethodInfo
 from arena.submissions.services.queueing import queue_for
 from arena.submissions.services.sandbox_run import sandbox_limits
 from tests.platform.factories import PhaseFactory, UserFactory, ready_team
+from tests.sandboxes.archive_factory import write_archive
 
 MB = 1024 * 1024
-
-
-def _tar_bytes(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
 
 
 @pytest.fixture
@@ -43,9 +33,9 @@ def _create(user, phase, **kwargs):
     return submission_create_container(user=user, phase=phase, method=MethodInfo("Model"), **kwargs)
 
 
-def test_archive_is_stored_and_queued_for_a_cpu_sandbox(world, django_capture_on_commit_callbacks):
+def test_archive_is_stored_and_queued_for_a_cpu_sandbox(world, django_capture_on_commit_callbacks, tmp_path):
     user, phase = world
-    archive = _tar_bytes({"manifest.json": b"[]"})
+    archive = write_archive(tmp_path / "model.tar").read_bytes()
     with django_capture_on_commit_callbacks() as callbacks:
         submission, created = _create(user, phase, archive=io.BytesIO(archive), archive_name="model.tar")
     assert created and submission.status == SubmissionStatus.QUEUED and submission.kind == "container"
@@ -130,8 +120,25 @@ def test_no_engine_after_every_retry_fails_with_a_clear_message(world, monkeypat
     submission, _ = _create(user, phase, image_reference="ghcr.io/affect-lab/model:1")
     monkeypatch.setattr(sandbox_run, "engine_available", lambda: False)
     with pytest.raises(EngineUnavailable):
-        submission_run_container(submission_id=submission.pk)
+        submission_run_container(submission_id=submission.pk, token=submission.claim_token)
     assert Submission.objects.get(pk=submission.pk).status == SubmissionStatus.QUEUED  # untouched: retried later
     assert sandbox_run.submission_fail_no_sandbox(submission_id=submission.pk) == SubmissionStatus.FAILED
     submission.refresh_from_db()
     assert submission.status == SubmissionStatus.FAILED and "No sandbox host" in submission.error_message
+
+
+def test_a_redelivered_message_never_starts_a_second_run_of_the_same_model(world, monkeypatch):
+    from arena.submissions.services import lifecycle, sandbox_run
+    from arena.submissions.services.sandbox_run import submission_run_container
+
+    user, phase = world
+    submission, _ = _create(user, phase, image_reference="ghcr.io/affect-lab/model:1")
+    token = Submission.objects.get(pk=submission.pk).claim_token
+    assert lifecycle.submission_claim(submission_id=submission.pk, token=token, to=SubmissionStatus.RUNNING)
+    runs = []
+    monkeypatch.setattr(sandbox_run, "run_container", lambda *args, **kwargs: runs.append(args))
+    # The broker hands the same message to another worker while the first one still runs the model.
+    assert submission_run_container(submission_id=submission.pk, token=token) == SubmissionStatus.RUNNING
+    assert runs == []
+    submission.refresh_from_db()
+    assert (submission.status, submission.attempts, submission.claim_token) == (SubmissionStatus.RUNNING, 1, token)

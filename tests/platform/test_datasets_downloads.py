@@ -147,7 +147,7 @@ def test_refused_download_explains_why(client, mer):
     client.force_login(stranger)
     response = client.post(reverse("dataset-file-download", args=["mer", mer["train"].pk]))
     assert response.status_code == 403
-    assert "create or join a team first" in response.text
+    assert "Join or create a team for &#x27;MER&#x27; before downloading." in response.text
     assert not DownloadGrant.objects.exists()
 
 

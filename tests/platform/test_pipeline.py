@@ -69,9 +69,9 @@ def test_a_worker_killed_while_scoring_leaves_the_submission_scored_exactly_once
     assert not SubmissionScore.objects.filter(submission=submission).exists()
 
     with celery_worker(broker, log_path=second_log):
-        # The reconciler finds it without progress and re-queues it; a redelivery of the
-        # unacknowledged message may arrive too: only one of them can score it.
-        Submission.objects.filter(pk=submission.pk).update(status_changed_at=timezone.now() - timedelta(hours=1))
+        # Its lease lapses (nobody renews it), the reconciler re-queues it with a new token; a redelivery
+        # of the unacknowledged message may arrive too, and finds a stale token.
+        Submission.objects.filter(pk=submission.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
         assert submissions_reconcile() == {"requeued": 1, "failed": 0}
         wait_for(lambda: _status(submission.pk) == SubmissionStatus.SCORED, timeout=120,
                  what="the second worker to score it", log_path=second_log)

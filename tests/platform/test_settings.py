@@ -98,3 +98,20 @@ def test_no_platform_package_shadows_the_standard_library(module):
     import platform as stdlib_platform
 
     assert hasattr(stdlib_platform, "python_version")
+
+
+def test_the_broker_never_redelivers_a_task_that_may_still_run(tmp_path):
+    visibility, longest_container, health = _settings(
+        "arena.config.settings.local", "CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout']",
+        "ARENA_CONTAINER_TASK_SECONDS", "DATABASES['default']['CONN_HEALTH_CHECKS']",
+        ARENA_VAR_DIR=str(tmp_path), CELERY_BROKER_URL="redis://127.0.0.1:6379/0",
+        DATABASE_URL="postgres://u:p@127.0.0.1:5432/arena", ARENA_MAX_CONTAINER_WALL_SECONDS="7200",
+    )
+    # A model may run 2 h, plus an hour to load, unpack and score, plus the hard limit's margin.
+    assert (int(longest_container), int(visibility)) == (7200 + 3600, 7200 + 3600 + 120 + 600)
+    assert health == "True"
+    too_short = _run("import django, os; os.environ['DJANGO_SETTINGS_MODULE']='arena.config.settings.local';"
+                     "django.setup()", ARENA_VAR_DIR=str(tmp_path), CELERY_BROKER_URL="redis://127.0.0.1:6379/0",
+                     ARENA_VISIBILITY_SECONDS="3600")
+    assert too_short.returncode != 0
+    assert "ARENA_VISIBILITY_SECONDS=3600 must exceed the longest task (25320 s" in too_short.stderr

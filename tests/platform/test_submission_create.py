@@ -67,8 +67,9 @@ def test_limits_total_in_flight_and_per_day(world):
         _submit(user, phase)
     assert err.value.details["limit"] == "in_flight" and err.value.status == 429
     # Finishing one frees an in-flight slot; the day's count still includes it.
-    lifecycle.submission_mark_scoring(submission_id=first.pk)
-    lifecycle.submission_mark_scored(submission_id=first.pk)
+    token = Submission.objects.get(pk=first.pk).claim_token
+    lifecycle.submission_claim(submission_id=first.pk, token=token, to=SubmissionStatus.SCORING)
+    lifecycle.submission_mark_scored(submission_id=first.pk, token=token)
     _submit(user, phase)
     lifecycle.submission_mark_cancelled(submission_id=second.pk, message="x")  # does not count any more
     Submission.objects.filter(status=SubmissionStatus.QUEUED).update(status=SubmissionStatus.SCORED)
@@ -112,7 +113,7 @@ def test_idempotency_key_returns_the_same_submission(world):
 
 
 @pytest.mark.parametrize("case,code", [
-    ("no team", "no_team"), ("pending", "not_approved"), ("denied", "not_approved"),
+    ("no team", "not_in_team"), ("pending", "approval_pending"), ("denied", "participation_denied"),
     ("no licence", "licence_not_accepted"), ("closed", "phase_closed"), ("not yet open", "phase_not_open"),
 ])
 def test_who_may_submit(case, code):
@@ -151,3 +152,42 @@ def test_permission_errors_are_403(world):
     with pytest.raises(PermissionDenied) as err:
         _submit(UserFactory(), world[1])
     assert err.value.status == 403
+
+
+@pytest.mark.parametrize(("field", "setting", "value", "what"), [
+    ("max_upload_mb", "ARENA_MAX_UPLOAD_MB", 1024, "The upload limit in MB"),
+    ("container_wall_seconds", "ARENA_MAX_CONTAINER_WALL_SECONDS", 21600, "A model's wall-clock limit in seconds"),
+    ("max_image_mb", "ARENA_MAX_IMAGE_MB", 16384, "The model archive limit in MB"),
+])
+def test_track_limits_have_site_wide_upper_bounds(settings, field, setting, value, what):
+    from django.core.exceptions import ValidationError
+
+    from tests.platform.factories import TrackFactory
+
+    assert getattr(settings, setting) == value
+    track = TrackFactory.build(**{field: value})
+    track.full_clean(exclude=["challenge"])
+    setattr(track, field, value + 1)
+    with pytest.raises(ValidationError) as refused:
+        track.full_clean(exclude=["challenge"])
+    assert refused.value.message_dict[field] == [
+        f"{what} can be at most {value} on this site ({setting}); choose a smaller value."]
+
+
+def test_a_phase_limit_overrides_the_tracks_and_an_empty_one_falls_back(world):
+    user, phase, _ = world
+    phase.track.max_in_flight = None
+    phase.track.max_total = 10
+    phase.track.save()
+    phase.max_total = 1
+    phase.save()
+    _submit(user, phase)
+    with pytest.raises(QuotaExceeded) as refused:
+        _submit(user, phase)
+    assert (refused.value.details, refused.value.message) == (
+        {"limit": "total", "allowed": 1, "used": 1}, "Your team has used all 1 submissions of this phase.")
+    assert Submission.objects.filter(phase=phase).count() == 1
+    phase.max_total = None  # back to the track's 10
+    phase.save()
+    _submit(user, phase)
+    assert Submission.objects.filter(phase=phase).count() == 2

@@ -60,9 +60,8 @@ def test_form_errors_are_shown_next_to_the_form(setup):
     assert not Submission.objects.exists()
 
 
-def test_model_form_on_a_container_track(client):
-    import io
-    import tarfile
+def test_model_form_on_a_container_track(client, tmp_path):
+    from tests.sandboxes.archive_factory import write_archive
 
     user = UserFactory()
     phase = PhaseFactory(track__accepts_containers=True, track__image_allowlist="ghcr.io/lab")
@@ -71,15 +70,26 @@ def test_model_form_on_a_container_track(client):
     url = f"/c/{phase.track.challenge.slug}/t/{phase.track.slug}/p/{phase.slug}/"
     page = client.get(url)
     assert 'id="model-form"' in page.text and "/output/predictions.csv" in page.text
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        info = tarfile.TarInfo("manifest.json")
-        info.size = 2
-        tar.addfile(info, io.BytesIO(b"[]"))
+    archive = write_archive(tmp_path / "model.tar").read_bytes()
     response = client.post(url, {"kind": "container", "model-image_archive": SimpleUploadedFile(
-        "model.tar", buffer.getvalue()), "model-method_name": "CNN"}, HTTP_ACCEPT="application/json")
+        "model.tar", archive), "model-method_name": "CNN"}, HTTP_ACCEPT="application/json")
     assert response.status_code == 201
     refused = client.post(url, {"kind": "container", "model-image_reference": "docker.io/x/y:1",
                                 "model-method_name": "CNN"}, HTTP_ACCEPT="application/json")
     assert refused.status_code == 403 and "cannot be pulled here" in refused.json()["message"]
     assert list(Submission.objects.values_list("kind", "method_name")) == [("container", "CNN")]
+
+
+def test_sending_the_same_form_twice_makes_one_submission(setup):
+    import re
+
+    client, url, _ = setup
+    page = client.get(url).text
+    key = re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', page).group(1)
+    assert key != re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', client.get(url).text).group(1)
+    answers = [client.post(url, {"kind": "file", "idempotency_key": key, "method_name": "M",
+                                 "file": SimpleUploadedFile("p.csv", GOOD)}, HTTP_ACCEPT="application/json")
+               for _ in range(2)]
+    assert [a.status_code for a in answers] == [201, 201]
+    assert answers[0].json()["id"] == answers[1].json()["id"]
+    assert Submission.objects.count() == 1

@@ -47,7 +47,7 @@ def test_one_team_per_person_per_challenge():
         services.team_create(user=user, challenge=challenge, name="Second")
     other = services.team_create(user=UserFactory(), challenge=challenge, name="Other")
     with pytest.raises(Conflict):
-        services.team_join(user=user, invite_code=other.invite_code)
+        services.team_join(user=user, challenge=challenge, invite_code=other.invite_code)
     assert TeamMembership.objects.filter(user=user).count() == 1
 
 
@@ -63,17 +63,17 @@ def test_database_enforces_one_team_per_challenge():
 def test_join_respects_max_team_size():
     challenge = ChallengeFactory(max_team_size=2)
     team = services.team_create(user=UserFactory(), challenge=challenge, name="Pair")
-    services.team_join(user=UserFactory(), invite_code=team.invite_code)
+    services.team_join(user=UserFactory(), challenge=challenge, invite_code=team.invite_code)
     late = UserFactory()
     with pytest.raises(Conflict, match="at most 2 members"):
-        services.team_join(user=late, invite_code=team.invite_code)
+        services.team_join(user=late, challenge=challenge, invite_code=team.invite_code)
     assert team.memberships.count() == 2
     assert not TeamMembership.objects.filter(user=late).exists()
 
 
 def test_join_with_unknown_code_is_not_found():
     with pytest.raises(NotFound, match="No team has that invite code"):
-        services.team_join(user=UserFactory(), invite_code="nope")
+        services.team_join(user=UserFactory(), challenge=ChallengeFactory(), invite_code="nope")
 
 
 def test_no_team_changes_after_the_challenge_ended():
@@ -88,7 +88,7 @@ def test_no_team_changes_after_the_challenge_ended():
 def test_owner_leaving_hands_ownership_to_the_next_member():
     owner, member = UserFactory(), UserFactory()
     team = services.team_create(user=owner, challenge=ChallengeFactory(), name="T")
-    services.team_join(user=member, invite_code=team.invite_code)
+    services.team_join(user=member, challenge=team.challenge, invite_code=team.invite_code)
     services.team_leave(user=owner, team=team)
     assert list(team.memberships.values_list("user", "role")) == [(member.pk, TeamRole.OWNER)]
 
@@ -112,11 +112,11 @@ def test_last_member_cannot_leave_a_team_with_submissions():
 def test_only_the_owner_rotates_the_invite_code():
     owner, member = UserFactory(), UserFactory()
     team = services.team_create(user=owner, challenge=ChallengeFactory(), name="T")
-    services.team_join(user=member, invite_code=team.invite_code)
+    services.team_join(user=member, challenge=team.challenge, invite_code=team.invite_code)
     old = team.invite_code
     with pytest.raises(DomainError, match="Only the team's owner"):
         services.team_rotate_invite_code(user=member, team=team)
     new = services.team_rotate_invite_code(user=owner, team=team)
     assert new != old
     with pytest.raises(NotFound):
-        services.team_join(user=UserFactory(), invite_code=old)
+        services.team_join(user=UserFactory(), challenge=team.challenge, invite_code=old)

@@ -57,3 +57,23 @@ def test_worker_scores_through_rabbitmq(tmp_path):
 def test_worker_scores_through_the_embedded_file_system_broker(tmp_path):
     submission = _score_through_worker("filesystem://", tmp_path)
     assert submission.status == SubmissionStatus.SCORED
+
+
+@pytest.mark.docker
+def test_a_sandbox_worker_sweeps_leftovers_when_it_starts(tmp_path):
+    from tests.conftest import require
+
+    log = tmp_path / "worker.log"
+    with celery_worker("filesystem://", queues="sandbox", log_path=log):
+        wait_for(lambda: "sandbox sweep at start:" in log.read_text(), timeout=60, what="the start-up sweep",
+                 log_path=log)
+    text = log.read_text()
+    require("no container engine answers" not in text, "needs a Docker engine")
+    assert "sandbox sweep at start: removed 0 container(s) left by crashed runs" in text
+
+
+def test_a_scoring_worker_does_not_sweep(tmp_path):
+    log = tmp_path / "worker.log"
+    with celery_worker("filesystem://", queues="score", log_path=log):
+        wait_for(lambda: "ready." in log.read_text(), timeout=60, what="the worker to start", log_path=log)
+    assert "sandbox sweep" not in log.read_text()

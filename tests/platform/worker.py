@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -12,6 +11,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+
+from tests.processes import stop_process_group
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -46,7 +47,7 @@ def celery_worker(broker_url: str, *, queues: str = "default,score", log_path: P
         for sub in ("queue", "control"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
     old_url = os.environ.get("CELERY_BROKER_URL", app.conf.broker_url)
-    _switch_broker(app, broker_url)
+    switch_broker(app, broker_url)
     log = log_path.open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "arena.config", "worker", "-Q", queues, "-c", "1",
@@ -56,19 +57,13 @@ def celery_worker(broker_url: str, *, queues: str = "default,score", log_path: P
     try:
         yield proc
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_process_group(proc)
         log.close()
-        _switch_broker(app, old_url)
+        switch_broker(app, old_url)
         app.conf.broker_transport_options = transport_options
 
 
-def _switch_broker(app, url: str) -> None:
+def switch_broker(app, url: str) -> None:
     """Point the test process's Celery app at another broker, dropping pooled connections."""
     from kombu import pools
 

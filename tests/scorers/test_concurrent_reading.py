@@ -1,5 +1,5 @@
-"""Large references are parsed in a second thread while the prediction is parsed: same scores,
-same errors, in the same order of precedence, as reading one file after the other."""
+"""Large references are parsed while the prediction is parsed: same scores, same errors, in the
+same order of precedence, as reading one file after the other."""
 
 from __future__ import annotations
 
@@ -18,33 +18,54 @@ BAD_GOLD = GOLD.replace(b"f3,0.0", b"f3,zero")
 BAD_PRED = PRED.replace(b"f2,-0.2", b"f2,2")
 
 
+class Overlap:
+    """For each prediction parsed, whether the reference's parsing had begun by then or began
+    while the prediction's parsing waited ``timeout`` seconds for it."""
+
+    def __init__(self) -> None:
+        self.reset(timeout=30.0)
+
+    def reset(self, *, timeout: float) -> None:
+        self.gold_began = threading.Event()
+        self.seen: list[bool] = []
+        self.timeout = timeout
+
+
 @pytest.fixture
-def threads(monkeypatch):
-    """The name of the thread that parsed each file, with every reference read concurrently."""
-    scorer = get_scorer("abaw.va")
-    seen: dict[str, str] = {}
-    original = type(scorer).parse_file
-
-    def recording(self, data, *, file, options):
-        seen[file] = threading.current_thread().name
-        return original(self, data, file=file, options=options)
-
-    monkeypatch.setattr(type(scorer), "parse_file", recording)
+def concurrent(monkeypatch):
+    """Every reference counts as large, so it is read alongside the prediction."""
     monkeypatch.setattr(base, "_CONCURRENT_READ_BYTES", 0)
     gold_cache.clear()
-    yield seen
+    yield
     gold_cache.clear()
 
 
-def test_the_reference_is_parsed_in_another_thread_with_the_same_result(threads, monkeypatch):
+@pytest.fixture
+def overlap(concurrent, monkeypatch):
+    scorer = get_scorer("abaw.va")
+    recorder = Overlap()
+    original = type(scorer).parse_file
+
+    def parse_file(self, data, *, file, options):
+        if file == "gold":
+            recorder.gold_began.set()
+        else:
+            recorder.seen.append(recorder.gold_began.wait(timeout=recorder.timeout))
+        return original(self, data, file=file, options=options)
+
+    monkeypatch.setattr(type(scorer), "parse_file", parse_file)
+    return recorder
+
+
+def test_the_reference_is_parsed_while_the_prediction_is_with_the_same_result(overlap, monkeypatch):
     concurrent = get_scorer("abaw.va").score(gold=GOLD, pred=PRED)
-    assert threads["prediction"] == threading.main_thread().name
-    assert threads["gold"] != threading.main_thread().name
+    assert overlap.seen == [True]
+    # Small references are read one after the other: the prediction is parsed before the reference.
     monkeypatch.setattr(base, "_CONCURRENT_READ_BYTES", 1 << 60)
     gold_cache.clear()
-    threads.clear()
+    overlap.reset(timeout=0.2)
     serial = get_scorer("abaw.va").score(gold=GOLD, pred=PRED)
-    assert threads == {"prediction": threading.main_thread().name, "gold": threading.main_thread().name}
+    assert overlap.seen == [False]
     assert concurrent.to_json() == serial.to_json()
 
 
@@ -63,13 +84,13 @@ def test_the_reference_is_parsed_in_another_thread_with_the_same_result(threads,
         ),
     ],
 )
-def test_the_predictions_error_comes_first(threads, gold, pred, message):
+def test_the_predictions_error_comes_first(concurrent, gold, pred, message):
     with pytest.raises(SubmissionFormatError) as caught:
         get_scorer("abaw.va").score(gold=gold, pred=pred)
     assert str(caught.value) == message
 
 
-def test_an_unreadable_reference_is_reported(threads, tmp_path):
+def test_an_unreadable_reference_is_reported(concurrent, tmp_path):
     with pytest.raises(ScorerError) as caught:
         get_scorer("abaw.va").score(gold=tmp_path / "absent.csv", pred=PRED)
     assert str(caught.value) == f"cannot read gold file '{tmp_path / 'absent.csv'}': No such file or directory"

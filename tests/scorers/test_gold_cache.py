@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from scorers import get_scorer
-from scorers.cache import TableCache, _table_bytes, gold_cache
+from scorers.cache import TableCache, gold_cache
 from scorers.parsing import Table
 from tests.scorers.helpers import csv_bytes
 
@@ -49,26 +49,30 @@ def test_cached_arrays_are_read_only(parses):
         table["discrete"][0] = 1
 
 
-def _table(rows: int) -> Table:
+def _table(rows: int = 100) -> Table:
+    """A table of about 800 KB: 100 rows of 1,000 floats."""
     keys = np.array([f"k{i}".encode() for i in range(rows)])
-    return Table(keys=keys, lines=np.arange(rows) + 2, columns={"v": np.zeros(rows)})
+    return Table(keys=keys, lines=np.arange(rows) + 2, columns={"v": np.zeros((rows, 1000))})
 
 
 def test_eviction_keeps_the_cache_within_its_byte_budget():
-    size_of_one = _table_bytes(_table(100))
-    assert size_of_one == 4 * 8 * 100 + 3 * 100  # lines, order, hashes, values; keys are S3
-    cache = TableCache(max_bytes=2 * size_of_one + 1)
+    cache = TableCache(max_bytes=2 << 20)  # room for two such tables, not three
     made = []
 
-    def parse(rows=100):
-        made.append(rows)
-        return _table(rows)
+    def parse():
+        made.append(1)
+        return _table()
 
     for key in ("a", "b", "a", "c", "a", "b"):
         cache.get_or_parse(key, parse)
     # a, b parsed; a hit; c parsed and b evicted (least recently used); a hit; b parsed again
     assert len(made) == 4
-    disabled = TableCache(max_bytes=0)
-    disabled.get_or_parse("a", parse)
-    disabled.get_or_parse("a", parse)
-    assert len(made) == 6
+
+
+@pytest.mark.parametrize("budget", [1 << 19, 0])
+def test_a_table_over_the_budget_or_a_disabled_cache_is_parsed_every_time(budget):
+    cache = TableCache(max_bytes=budget)
+    made = []
+    first = cache.get_or_parse("a", lambda: made.append(1) or _table())
+    again = cache.get_or_parse("a", lambda: made.append(1) or _table())
+    assert len(made) == 2 and first is not again

@@ -90,7 +90,7 @@ def test_list_text_and_json():
         "name": "bootstrap",
         "kind": "int",
         "default": 0,
-        "help": options["bootstrap"]["help"],
+        "help": "number of bootstrap resamples for a 95% confidence interval of the score (0 = off)",
         "choices": [],
         "minimum": 0,
     }

@@ -6,13 +6,20 @@ unknown endpoint is a JSON 404 even where DEBUG shows Django's technical page el
 
 from __future__ import annotations
 
-from django.http import JsonResponse
+import sys
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 
 from arena.api.errors import error_body, server_error_body
 
 API_PREFIX = "/api/"
+#: The database went away (restart, failover, network): the request may simply be sent again.
+UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)
+UNAVAILABLE_MESSAGE = "The service is briefly unavailable (its database does not answer); try again in a few seconds."
 
 
 def _is_api(request) -> bool:
@@ -39,7 +46,23 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
+    # Django calls this while handling the exception, so the exception is at hand.
+    if isinstance(sys.exc_info()[1], UNAVAILABLE_ERRORS):
+        return service_unavailable(request)
     if _is_api(request):
         body, status = server_error_body()
         return JsonResponse(body, status=status)
     return defaults.server_error(request)
+
+
+def service_unavailable(request):
+    """503 with Retry-After: nothing was changed, and the same request can be sent again."""
+    retry_after = str(settings.ARENA_RETRY_AFTER_SECONDS)
+    if _is_api(request) or "application/json" in request.headers.get("Accept", ""):
+        response = JsonResponse(error_body("service_unavailable", UNAVAILABLE_MESSAGE,
+                                           {"retry_after_seconds": int(retry_after)}), status=503)
+    else:
+        response = HttpResponse(f"<!doctype html><title>Briefly unavailable</title><p>{UNAVAILABLE_MESSAGE}</p>",
+                                status=503, content_type="text/html; charset=utf-8")
+    response["Retry-After"] = retry_after
+    return response

@@ -2,9 +2,9 @@ from django.contrib import admin, messages
 from django.utils.translation import ngettext
 
 from arena.challenges import services
-from arena.challenges.forms import TrackAdminForm
+from arena.challenges.forms import ChallengeAdminForm, PhaseAdminForm, TrackAdminForm
 from arena.challenges.models import Challenge, Licence, Phase, Track, TrackAsset
-from arena.core.admin_scoping import OrganiserScopedAdmin, ScopedStackedInline, ScopedTabularInline
+from arena.core.admin_scoping import OrganiserScopedAdmin, ScopedStackedInline, ScopedTabularInline, scoped_filter
 from arena.core.errors import DomainError
 from arena.submissions.models import Submission
 from arena.submissions.services.actions import submission_rerun
@@ -21,6 +21,7 @@ class ChallengeAdmin(OrganiserScopedAdmin):
     challenge_path = ""
     organiser_can_add = False
     organiser_can_delete = False
+    form = ChallengeAdminForm
     list_display = ("title", "slug", "starts_at", "ends_at", "is_published", "requires_approval")
     list_filter = ("is_published", "requires_approval")
     search_fields = ("title", "slug")
@@ -32,8 +33,33 @@ class ChallengeAdmin(OrganiserScopedAdmin):
         ("Pages", {"fields": ("overview", "rules")}),
         ("Dates", {"fields": ("starts_at", "ends_at")}),
         ("Participation", {"fields": ("requires_approval", "requires_signed_agreement", "max_team_size")}),
-        ("Organisers", {"fields": ("organisers",)}),
+        ("Organisers", {"fields": ("organisers", "add_organiser")}),
     )
+
+    def get_fieldsets(self, request, obj=None):
+        if request.user.is_superuser:
+            return self.fieldsets
+        # Organisers name a co-organiser exactly; they are never shown the list of accounts.
+        return (*self.fieldsets[:-1], ("Organisers", {"fields": ("current_organisers", "add_organiser")}))
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        return readonly if request.user.is_superuser else (*readonly, "current_organisers")
+
+    @admin.display(description="Organisers")
+    def current_organisers(self, challenge: Challenge) -> str:
+        return ", ".join(challenge.organisers.order_by("username").values_list("username", flat=True)) or "-"
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        user = form.cleaned_data.get("add_organiser")
+        if user is None:
+            return
+        if services.challenge_add_organiser(actor=request.user, challenge=form.instance, user=user):
+            self.message_user(request, f"{user.username} is now a co-organiser of {form.instance.title}.")
+        else:
+            self.message_user(request, f"{user.username} already organises {form.instance.title}.",
+                              level=messages.WARNING)
 
 
 class TrackAssetInline(ScopedTabularInline):
@@ -52,7 +78,7 @@ class PhaseInline(ScopedTabularInline):
 class TrackAdmin(OrganiserScopedAdmin):
     form = TrackAdminForm
     list_display = ("title", "challenge", "scorer_key", "accepts_files", "accepts_containers")
-    list_filter = ("challenge", "scorer_key")
+    list_filter = (scoped_filter("challenge"), "scorer_key")
     search_fields = ("title", "slug")
     prepopulated_fields = {"slug": ("title",)}
     inlines = [TrackAssetInline, PhaseInline]
@@ -72,9 +98,10 @@ class TrackAdmin(OrganiserScopedAdmin):
 
 @admin.register(Phase)
 class PhaseAdmin(OrganiserScopedAdmin):
+    form = PhaseAdminForm
     challenge_path = "track__challenge"
     list_display = ("title", "track", "kind", "opens_at", "closes_at", "private_revealed_at")
-    list_filter = ("kind", "track__challenge")
+    list_filter = ("kind", scoped_filter("track__challenge"))
     readonly_fields = ("private_revealed_at",)
     actions = ["reveal_private", "hide_private", "rerun_all"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -16,8 +17,30 @@ def _reference_key(instance: Phase, filename: str) -> str:
     return private_key("references", filename)
 
 
+def _candidates_key(instance: Phase, filename: str) -> str:
+    return private_key("candidates", filename)
+
+
 def _asset_key(instance: TrackAsset, filename: str) -> str:
     return private_key("track-assets", filename)
+
+
+def _at_most(value: int, setting: str, what: str) -> None:
+    limit = getattr(settings, setting)
+    if value > limit:
+        raise ValidationError(f"{what} can be at most {limit} on this site ({setting}); choose a smaller value.")
+
+
+def validate_upload_mb(value: int) -> None:
+    _at_most(value, "ARENA_MAX_UPLOAD_MB", "The upload limit in MB")
+
+
+def validate_container_wall_seconds(value: int) -> None:
+    _at_most(value, "ARENA_MAX_CONTAINER_WALL_SECONDS", "A model's wall-clock limit in seconds")
+
+
+def validate_image_mb(value: int) -> None:
+    _at_most(value, "ARENA_MAX_IMAGE_MB", "The model archive limit in MB")
 
 
 class Challenge(models.Model):
@@ -103,7 +126,7 @@ class Track(models.Model):
 
     accepts_files = models.BooleanField(default=True)
     accepts_containers = models.BooleanField(default=False)
-    max_upload_mb = models.PositiveIntegerField(default=50, validators=[MinValueValidator(1)])
+    max_upload_mb = models.PositiveIntegerField(default=50, validators=[MinValueValidator(1), validate_upload_mb])
     allow_compressed = models.BooleanField(default=True, help_text="Accept .gz and .zip uploads.")
 
     # Submission limits, counted per team and phase; failed and cancelled entries do not count.
@@ -112,7 +135,8 @@ class Track(models.Model):
     max_in_flight = models.PositiveIntegerField(null=True, blank=True, default=2)
 
     # Limits of a containerised model's run.
-    container_wall_seconds = models.PositiveIntegerField(default=600, validators=[MinValueValidator(1)])
+    container_wall_seconds = models.PositiveIntegerField(
+        default=600, validators=[MinValueValidator(1), validate_container_wall_seconds])
     container_memory_mb = models.PositiveIntegerField(default=2048, validators=[MinValueValidator(16)])
     container_cpus = models.DecimalField(
         max_digits=4, decimal_places=2, default=Decimal("1.00"),
@@ -120,7 +144,7 @@ class Track(models.Model):
     )
     container_gpus = models.PositiveSmallIntegerField(default=0)
     container_pids = models.PositiveIntegerField(default=256, validators=[MinValueValidator(8)])
-    max_image_mb = models.PositiveIntegerField(default=4096)
+    max_image_mb = models.PositiveIntegerField(default=4096, validators=[MinValueValidator(1), validate_image_mb])
     show_container_logs = models.BooleanField(
         default=True, help_text="Logs can leak test data: switch off to hide them from participants."
     )
@@ -199,6 +223,21 @@ class Phase(models.Model):
         help_text="Hidden test inputs that containerised models read at /input: one file, or a .zip or "
         ".tar.gz unpacked there. Never downloadable by participants.",
     )
+    candidates = models.FileField(
+        upload_to=_candidates_key, max_length=500, blank=True,
+        help_text="A published candidate list (CSV, first column the track's key column) that hides the test "
+        "keys among other candidates: uploads must then have one row per candidate and no other key, and every "
+        "message names candidates only. Public: teams can download it from the phase page.",
+    )
+
+    # Limits of this phase; empty: the track's.
+    max_per_day = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: the track's limit.")
+    max_total = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: the track's limit.")
+    max_in_flight = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: the track's limit.")
+    max_refused_per_hour = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Refused uploads (invalid files) a team may make per hour; they use none of its limits. "
+        "Empty: the site's ARENA_REFUSED_UPLOADS_PER_HOUR.")
 
     class Meta:
         ordering = ["track", "order", "opens_at"]
@@ -219,3 +258,8 @@ class Phase(models.Model):
     @property
     def is_private_revealed(self) -> bool:
         return self.private_revealed_at is not None
+
+    def limit(self, name: str) -> int | None:
+        """This phase's ``max_per_day``, ``max_total`` or ``max_in_flight``, else the track's."""
+        own = getattr(self, name)
+        return own if own is not None else getattr(self.track, name)

@@ -51,6 +51,37 @@ def track_validate_scorer_config(
     return dict(scorer_options)
 
 
+def phase_validate_files(*, track, reference_public, reference_private, candidates) -> None:
+    """Check a phase's reference files with its track's scorer, and that its candidate list (if any) covers
+    them. The files are uploaded or stored files (or None). Raises DomainError naming the field, with the
+    scorer's own message."""
+    scorer = scorers.get_scorer(track.scorer_key)
+    fields = {"reference_public": reference_public, "reference_private": reference_private}
+    data = {name: _read_all(value) for name, value in fields.items() if value}
+    pool = _read_all(candidates) if candidates else None
+    for name, gold in data.items():
+        try:
+            scorer.check_references([gold], options=track.scorer_options)
+        except scorers.ScorerError as exc:
+            raise DomainError(f"The reference does not parse with scorer {track.scorer_key}: {exc}",
+                              code="invalid_reference", details={"field": name}) from None
+    if pool is not None:
+        try:
+            scorer.check_references(list(data.values()), options=track.scorer_options, candidates=pool)
+        except scorers.ScorerError as exc:
+            raise DomainError(f"The candidate list does not fit the references: {exc}",
+                              code="invalid_candidates", details={"field": "candidates"}) from None
+
+
+def _read_all(file) -> bytes:
+    file.open("rb")
+    try:
+        file.seek(0)
+        return file.read()
+    finally:
+        file.seek(0)
+
+
 @transaction.atomic
 def phase_reveal_private(*, actor, phase: Phase) -> bool:
     """Publish the private leaderboard of a phase. False when it was already revealed."""
@@ -78,11 +109,14 @@ def phase_hide_private(*, actor, phase: Phase) -> bool:
 
 
 @transaction.atomic
-def challenge_add_organiser(*, actor, challenge: Challenge, user) -> None:
-    """Make ``user`` an organiser of ``challenge`` (and let them into the organiser admin)."""
+def challenge_add_organiser(*, actor, challenge: Challenge, user) -> bool:
+    """Make ``user`` an organiser of ``challenge`` (and let them into the organiser admin).
+
+    False when they organise it already.
+    """
     ensure_organiser(actor, challenge)
     if challenge.organisers.filter(pk=user.pk).exists():
-        return
+        return False
     challenge.organisers.add(user)
     if not user.is_staff:
         user.is_staff = True
@@ -91,3 +125,4 @@ def challenge_add_organiser(*, actor, challenge: Challenge, user) -> None:
         actor=actor, action="challenge.add_organiser", target=challenge, challenge=challenge,
         details={"user": user.username},
     )
+    return True

@@ -3,9 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_init, worker_process_init
-
-from scorers.allocator import retain_freed_memory
+from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena.config.settings.local")
 
@@ -26,9 +24,10 @@ def _ensure_broker_folders() -> None:
 app.on_after_configure.connect(lambda sender, **kwargs: _ensure_broker_folders(), weak=False)
 
 
-@worker_init.connect(weak=False)
-@worker_process_init.connect(weak=False)
-def _retain_freed_memory(**kwargs) -> None:
-    """Workers score large files: they keep freed memory for the next step (see
-    ``scorers.allocator``)."""
-    retain_freed_memory()
+@worker_ready.connect(weak=False)
+def _sweep_sandbox_leftovers(sender, **kwargs) -> None:
+    """A worker of a sandbox queue starts by removing what runs of a crashed worker left on its host."""
+    if set(sender.app.amqp.queues.consume_from or {}) & {"sandbox", "sandbox-gpu"}:
+        from arena.submissions.services.sandbox_run import sandbox_host_sweep
+
+        sandbox_host_sweep()

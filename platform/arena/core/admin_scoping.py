@@ -6,8 +6,10 @@ challenge's ``organisers`` relation, resolved through ``challenge_path`` on each
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.db import models
+from django.db.models import Q
 
 from arena.audit.services import audit_record
 from arena.challenges.models import Challenge
@@ -15,14 +17,48 @@ from arena.challenges.permissions import is_organiser
 from arena.challenges.selectors import challenges_organised_by
 from arena.core.keys import sha256_of
 
-# Foreign keys whose choices are narrowed to the organiser's own challenges.
-_SCOPED_FK = {
-    "challenge": "",
-    "track": "challenge",
-    "phase": "track__challenge",
-    "team": "challenge",
-    "dataset": "challenge",
+#: Lookup path from each challenge-owned model to its Challenge ("" for Challenge itself):
+#: choices and filters of these models are narrowed to the organiser's own challenges.
+CHALLENGE_PATHS = {
+    "challenges.challenge": "",
+    "challenges.licence": "challenge",
+    "challenges.track": "challenge",
+    "challenges.phase": "track__challenge",
+    "teams.team": "challenge",
+    "datasets.dataset": "challenge",
+    "datasets.datasetfile": "dataset__challenge",
 }
+
+
+def organiser_scope(model: type[models.Model], user) -> Q | None:
+    """The condition that keeps rows of ``model`` to the challenges ``user`` organises.
+
+    None for superusers (everything). Accounts, and models not tied to a challenge, get a
+    condition no row meets: organisers never see lists of people or of other challenges' rows.
+    """
+    if user.is_superuser:
+        return None
+    path = CHALLENGE_PATHS.get(model._meta.label_lower)
+    if path is None:
+        return Q(pk__in=[])
+    organised = challenges_organised_by(user).values("pk")
+    return Q(**{f"{path}__in" if path else "pk__in": organised})
+
+
+class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """A list filter on a challenge, track, phase or team that offers only the organiser's own."""
+
+    def field_choices(self, field, request, model_admin):
+        scope = organiser_scope(field.related_model, request.user)
+        if scope is None:
+            return super().field_choices(field, request, model_admin)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        return field.get_choices(include_blank=False, ordering=ordering, limit_choices_to=scope)
+
+
+def scoped_filter(field_path: str) -> tuple[str, type[admin.RelatedFieldListFilter]]:
+    """A ``list_filter`` entry for a foreign key to a challenge-owned model."""
+    return (field_path, ScopedRelatedFieldListFilter)
 
 
 def _resolve(obj, path: str):
@@ -73,31 +109,70 @@ class OrganiserScopedAdmin(admin.ModelAdmin):
         return self.organiser_can_delete and self.has_change_permission(request, obj)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        path = _SCOPED_FK.get(db_field.name)
-        if path is not None and not request.user.is_superuser:
-            organised = challenges_organised_by(request.user).values("pk")
-            lookup = f"{path}__in" if path else "pk__in"
-            kwargs["queryset"] = db_field.related_model.objects.filter(**{lookup: organised})
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **_scoped_choices(db_field, request, kwargs))
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        return super().formfield_for_manytomany(db_field, request, **_scoped_choices(db_field, request, kwargs))
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
-        if not change or form.changed_data:
+        # Form-only fields (e.g. a co-organiser to add) are audited by the service they call.
+        model_fields = {f.name for f in obj._meta.get_fields()}
+        changed = sorted(name for name in form.changed_data if name in model_fields)
+        if not change or changed:
             audit_record(
                 actor=request.user,
                 action=f"admin.{'change' if change else 'add'}.{obj._meta.model_name}",
                 target=obj, challenge=self._challenge_of(obj),
-                details={"fields": sorted(form.changed_data)},
+                details={"fields": changed},
             )
 
+    def delete_model(self, request, obj) -> None:
+        _audit_delete(request.user, obj, self._challenge_of(obj))
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for obj in queryset:
+            _audit_delete(request.user, obj, self._challenge_of(obj))
+        super().delete_queryset(request, queryset)
+
     def save_formset(self, request, form, formset, change) -> None:
+        """Save inline rows (licence versions, track assets, phases, dataset files), each audited."""
+        challenge = self._challenge_of(form.instance)
+        parent = str(form.instance)
         instances = formset.save(commit=False)
+        row_forms = {id(row.instance): row for row in formset.forms}
+        added = {id(obj) for obj in formset.new_objects}
         for instance in instances:
             fill_file_digest(instance)
             instance.save()
+            details = {"fields": sorted(row_forms[id(instance)].changed_data), "parent": parent}
+            if getattr(instance, "sha256", ""):
+                details["sha256"] = instance.sha256
+            verb = "add" if id(instance) in added else "change"
+            audit_record(actor=request.user, action=f"admin.{verb}.{instance._meta.model_name}",
+                         target=instance, challenge=challenge, details=details)
         for deleted in formset.deleted_objects:
+            _audit_delete(request.user, deleted, challenge, parent=parent)
             deleted.delete()
         formset.save_m2m()
+
+
+def _scoped_choices(db_field, request, kwargs: dict) -> dict:
+    model = db_field.related_model
+    label = model._meta.label_lower
+    scope = None
+    if label in CHALLENGE_PATHS or label == settings.AUTH_USER_MODEL.lower():
+        scope = organiser_scope(model, request.user)
+    if scope is not None:
+        kwargs["queryset"] = model._default_manager.filter(scope)
+    return kwargs
+
+
+def _audit_delete(actor, obj: models.Model, challenge, **details) -> None:
+    """Recorded before the row goes, while it still has its id."""
+    audit_record(actor=actor, action=f"admin.delete.{obj._meta.model_name}", target=obj, challenge=challenge,
+                 details={"name": str(obj), **details})
 
 
 def fill_file_digest(instance: models.Model) -> None:

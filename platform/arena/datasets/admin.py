@@ -6,7 +6,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
-from arena.core.admin_scoping import OrganiserScopedAdmin, ScopedTabularInline
+from arena.core.admin_scoping import OrganiserScopedAdmin, ScopedTabularInline, scoped_filter
 from arena.core.errors import DomainError
 from arena.core.storage import supports_direct_upload
 from arena.datasets import services
@@ -24,7 +24,7 @@ class DatasetFileInline(ScopedTabularInline):
 @admin.register(Dataset)
 class DatasetAdmin(OrganiserScopedAdmin):
     list_display = ("title", "challenge", "order")
-    list_filter = ("challenge",)
+    list_filter = (scoped_filter("challenge"),)
     prepopulated_fields = {"slug": ("title",)}
     inlines = [DatasetFileInline]
     change_form_template = "datasets/admin_dataset_change_form.html"
@@ -99,7 +99,7 @@ class DownloadGrantAdmin(OrganiserScopedAdmin):
     organiser_can_add = False
     organiser_can_delete = False
     list_display = ("issued_at", "user", "team_name", "file_name", "ip_address", "channel", "expires_at")
-    list_filter = ("challenge", "channel")
+    list_filter = (scoped_filter("challenge"), "channel")
     search_fields = ("user__username", "team_name", "file_name", "ip_address")
     list_select_related = ("user",)
     readonly_fields = ("challenge", "dataset_file", "file_name", "storage_key", "user", "team", "team_name",

@@ -241,8 +241,8 @@ def _load_entries(challenge, spec: TrackSpec, files: TrackFiles, teams, users, s
                 file_sha256=hashlib.sha256(data).hexdigest(),
                 file=ContentFile(data, name="predictions.csv"),
             )
-            lifecycle.submission_mark_queued(submission_id=submission.pk)
-            status = submission_score(submission_id=submission.pk)
+            token = lifecycle.submission_mark_queued(submission_id=submission.pk)
+            status = submission_score(submission_id=submission.pk, token=token)
             if status != SubmissionStatus.SCORED:
                 submission.refresh_from_db()
                 raise RuntimeError(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 from collections.abc import Iterable
 
+from arena.core.csv_safety import SafeCsvWriter
 from arena.leaderboards.models import LeaderboardEntry
 
 
@@ -27,8 +27,10 @@ def entry_as_dict(e: LeaderboardEntry) -> dict:
 
 
 def leaderboard_csv(entries: Iterable[LeaderboardEntry], *, metric_names: list[str], split: str) -> str:
+    """The board as CSV; team and method names that a spreadsheet would run as formulas come out
+    as text (``arena.core.csv_safety``), scores as numbers."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeCsvWriter(out, lineterminator="\n")
     header = ["rank"] + (["public_rank"] if split == "private" else []) + [
         "team", "method", "baseline", "score", *metric_names, "entries", "submitted_at", "submission_id"]
     writer.writerow(header)
@@ -36,8 +38,8 @@ def leaderboard_csv(entries: Iterable[LeaderboardEntry], *, metric_names: list[s
         row = [e.rank if e.rank is not None else ""]
         if split == "private":
             row.append(e.public_rank if e.public_rank is not None else "")
-        row += [e.team_name, e.method_name, "yes" if e.is_baseline else "", repr(float(e.score))]
-        row += [repr(float(e.metrics[m])) if e.metrics.get(m) is not None else "" for m in metric_names]
+        row += [e.team_name, e.method_name, "yes" if e.is_baseline else "", float(e.score)]
+        row += [float(e.metrics[m]) if e.metrics.get(m) is not None else "" for m in metric_names]
         row += [e.entries_count, e.submitted_at.isoformat(), e.submission_id]
         writer.writerow(row)
     return out.getvalue()

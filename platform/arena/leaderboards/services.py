@@ -142,6 +142,15 @@ def _rank(rows: list[_Row]) -> list[tuple[int | None, int, _Row]]:
     return ranked
 
 
+def leaderboard_lock_phase(*, phase_id: int) -> Phase:
+    """Lock the phase's boards for the rest of the transaction.
+
+    ``FOR NO KEY UPDATE``: it serialises the phase's rankings, yet never blocks (or waits for) the
+    foreign-key checks of submissions being inserted into the phase at the same time.
+    """
+    return Phase.objects.select_for_update(no_key=True, of=("self",)).select_related("track").get(pk=phase_id)
+
+
 @transaction.atomic
 def leaderboard_refresh(*, phase_id: int, team_ids: Iterable[int | None] | None = None) -> dict[str, int]:
     """Re-rank both boards of a phase and store them; returns the number of rows per board.
@@ -149,8 +158,8 @@ def leaderboard_refresh(*, phase_id: int, team_ids: Iterable[int | None] | None 
     ``team_ids`` limits the recomputation to those teams (``None`` in it: the baselines);
     without it every entry is recomputed from the scores.
     """
-    # The row lock serialises refreshes of one phase, so concurrent scorings cannot interleave.
-    phase = Phase.objects.select_for_update().select_related("track").get(pk=phase_id)
+    # The lock serialises refreshes of one phase, so concurrent scorings cannot interleave.
+    phase = leaderboard_lock_phase(phase_id=phase_id)
     track = phase.track
     scorer = scorers.get_scorer(track.scorer_key)
     tie_breaks = list(track.tie_break_metrics or [])

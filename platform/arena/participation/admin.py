@@ -3,10 +3,10 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.db.models import Prefetch
 
-from arena.core.admin_scoping import OrganiserScopedAdmin
+from arena.core.admin_scoping import OrganiserScopedAdmin, scoped_filter
 from arena.core.errors import DomainError
 from arena.participation import services
-from arena.participation.models import LicenceAcceptance, Participation
+from arena.participation.models import ChallengeBar, LicenceAcceptance, Participation
 
 
 class DecisionActionForm(ActionForm):
@@ -20,7 +20,7 @@ class ParticipationAdmin(OrganiserScopedAdmin):
     action_form = DecisionActionForm
     list_display = ("team", "challenge", "status", "licence_accepted", "signed_agreement", "requested_at",
                     "decided_at", "decided_by")
-    list_filter = ("status", "challenge")
+    list_filter = ("status", scoped_filter("challenge"))
     search_fields = ("team__name",)
     readonly_fields = ("team", "challenge", "status", "requested_at", "decided_at", "decided_by",
                        "decision_reason")
@@ -84,7 +84,7 @@ class LicenceAcceptanceAdmin(OrganiserScopedAdmin):
     organiser_can_add = False
     organiser_can_delete = False
     list_display = ("team", "licence", "full_name", "affiliation", "accepted_on", "has_agreement")
-    list_filter = ("licence__challenge",)
+    list_filter = (scoped_filter("licence__challenge"),)
     list_select_related = ("team", "licence")
     readonly_fields = ("team", "licence", "accepted_by", "full_name", "affiliation", "accepted_on",
                        "signed_agreement", "agreement_size", "agreement_sha256", "agreement_uploaded_at",
@@ -93,3 +93,45 @@ class LicenceAcceptanceAdmin(OrganiserScopedAdmin):
     @admin.display(description="Signed agreement", boolean=True)
     def has_agreement(self, acceptance: LicenceAcceptance) -> bool:
         return bool(acceptance.signed_agreement)
+
+
+class BarStatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("active", "Barred"), ("lifted", "Lifted")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("active", "lifted"):
+            return queryset.filter(lifted_at__isnull=self.value() == "active")
+        return queryset
+
+
+@admin.register(ChallengeBar)
+class ChallengeBarAdmin(OrganiserScopedAdmin):
+    """People barred from a challenge when their team's access was revoked; lift a bar to let them back."""
+
+    organiser_can_add = False
+    organiser_can_delete = False
+    list_display = ("user", "challenge", "team_name", "reason", "created_at", "created_by", "lifted_at", "lifted_by")
+    list_filter = (BarStatusFilter, scoped_filter("challenge"))
+    search_fields = ("user__username", "team_name")
+    list_select_related = ("user", "challenge", "created_by", "lifted_by")
+    readonly_fields = ("challenge", "user", "team_name", "reason", "created_at", "created_by", "lifted_at",
+                       "lifted_by")
+    fields = readonly_fields
+    actions = ["lift"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Lift the selected bars (the people may take part again)")
+    def lift(self, request, queryset):
+        try:
+            done = sum(services.challenge_bar_lift(actor=request.user, bar=bar)
+                       for bar in queryset.select_related("challenge", "user"))
+        except DomainError as exc:
+            self.message_user(request, exc.message, level=messages.ERROR)
+            return
+        self.message_user(request, f"Lifted {done} bar(s).")

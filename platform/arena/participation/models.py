@@ -66,3 +66,40 @@ class LicenceAcceptance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team} accepted {self.licence}"
+
+
+class ChallengeBar(models.Model):
+    """A person the organisers shut out of a challenge, whatever team they are in, until lifted.
+
+    Made for every member of a team whose participation is revoked.
+    """
+
+    challenge = models.ForeignKey("challenges.Challenge", on_delete=models.CASCADE, related_name="bars")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="challenge_bars")
+    #: The team the person was in when barred (copied: the team may be deleted later).
+    team_name = models.CharField(max_length=100, blank=True)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["challenge", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["challenge", "user"], condition=models.Q(lifted_at__isnull=True),
+                name="one_active_bar_per_person",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} barred from {self.challenge}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.lifted_at is None

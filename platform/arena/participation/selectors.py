@@ -9,7 +9,7 @@ from arena.challenges.models import Challenge, Licence
 from arena.challenges.permissions import is_organiser
 from arena.challenges.selectors import challenge_current_licence
 from arena.core.errors import PermissionDenied
-from arena.participation.models import LicenceAcceptance, Participation, ParticipationStatus
+from arena.participation.models import ChallengeBar, LicenceAcceptance, Participation, ParticipationStatus
 from arena.teams.models import Team
 from arena.teams.selectors import team_of
 
@@ -29,6 +29,8 @@ class DataAccess:
     previous_acceptance: LicenceAcceptance | None
     #: Why downloads are refused; None when they are allowed.
     refusal: PermissionDenied | None
+    #: The organisers' bar on this person (after a revocation), until lifted.
+    bar: ChallengeBar | None = None
 
     @property
     def can_download(self) -> bool:
@@ -54,14 +56,45 @@ def licence_acceptance_of(team: Team | None, licence: Licence | None) -> Licence
     return LicenceAcceptance.objects.filter(team=team, licence=licence).first()
 
 
-def data_access(user: Any, challenge: Challenge) -> DataAccess:
-    """The standing of ``user`` in ``challenge``.
+def challenge_bar_of(user: Any, challenge: Challenge) -> ChallengeBar | None:
+    """The bar that keeps ``user`` out of ``challenge``, or None."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (ChallengeBar.objects.filter(challenge=challenge, user=user, lifted_at__isnull=True)
+            .select_related("challenge").first())
+
+
+def challenge_bar_refusal(bar: ChallengeBar) -> PermissionDenied:
+    """What a barred person is told, wherever they are refused."""
+    reason = f": {bar.reason.rstrip('.')}" if bar.reason else ""
+    return PermissionDenied(
+        f"The organisers of '{bar.challenge.title}' revoked your access{reason}; contact them to have it restored.",
+        code="participation_revoked",
+    )
+
+
+def ensure_not_barred(user: Any, challenge: Challenge) -> None:
+    bar = challenge_bar_of(user, challenge)
+    if bar is not None:
+        raise challenge_bar_refusal(bar)
+
+
+#: What the refusal messages say the person is trying to do.
+ACTIONS = {"download": ("download data", "downloading", "downloads"),
+           "submit": ("submit", "submitting", "submissions")}
+
+
+def data_access(user: Any, challenge: Challenge, *, action: str = "download") -> DataAccess:
+    """The standing of ``user`` in ``challenge``: the one eligibility rule for downloads and submissions
+    (``action`` only words the refusal: "download" or "submit").
 
     Organisers may always download. A participant may download once their team is
     approved (or auto-approved), has accepted the current licence version and, where the
-    challenge requires it, has uploaded the signed agreement.
+    challenge requires it, has uploaded the signed agreement, and while the organisers have
+    not barred them (a revocation bars every member of the team, whatever team they join later).
     """
     organiser = is_organiser(user, challenge)
+    bar = None if organiser else challenge_bar_of(user, challenge)
     team = None if organiser else team_of(user, challenge)
     participation = Participation.objects.filter(team=team).first() if team else None
     licence = challenge_current_licence(challenge)
@@ -71,17 +104,22 @@ def data_access(user: Any, challenge: Challenge) -> DataAccess:
         previous = (LicenceAcceptance.objects.filter(team=team, licence__challenge=challenge)
                     .select_related("licence").order_by("-licence__version").first())
     refusal = None if organiser else _refusal(user, challenge, team, participation, licence, acceptance,
-                                              previous)
+                                              previous, bar, ACTIONS[action])
     return DataAccess(challenge=challenge, is_organiser=organiser, team=team, participation=participation,
-                      licence=licence, acceptance=acceptance, previous_acceptance=previous, refusal=refusal)
+                      licence=licence, acceptance=acceptance, previous_acceptance=previous, refusal=refusal,
+                      bar=bar)
 
 
-def _refusal(user, challenge, team, participation, licence, acceptance, previous) -> PermissionDenied | None:
+def _refusal(user, challenge, team, participation, licence, acceptance, previous,
+             bar, action: tuple[str, str, str]) -> PermissionDenied | None:
+    verb, doing, things = action
     if not getattr(user, "is_authenticated", False):
-        return PermissionDenied("Sign in to download data.", code="not_authenticated")
+        return PermissionDenied(f"Sign in to {verb}.", code="not_authenticated")
+    if bar is not None:
+        return challenge_bar_refusal(bar)
     if team is None:
         return PermissionDenied(
-            f"Data of '{challenge.title}' is released to teams: create or join a team first.",
+            f"Join or create a team for '{challenge.title}' before {doing}.",
             code="not_in_team",
         )
     status = participation.status if participation else ParticipationStatus.PENDING
@@ -99,17 +137,17 @@ def _refusal(user, challenge, team, participation, licence, acceptance, previous
         )
     if licence is None:
         return PermissionDenied(
-            "The organisers have not published the data licence yet; downloads open once they do.",
+            f"The organisers have not published the licence yet; {things} open once they do.",
             code="no_licence",
         )
     if acceptance is None:
         if previous is not None:
             return PermissionDenied(
                 f"The licence changed (now version {licence.version}; your team accepted version "
-                f"{previous.licence.version}): accept the new version before downloading.",
+                f"{previous.licence.version}): accept the new version before {doing}.",
                 code="licence_not_accepted",
             )
-        return PermissionDenied("Accept the licence for your team before downloading.",
+        return PermissionDenied(f"Accept the licence for your team before {doing}.",
                                 code="licence_not_accepted")
     if challenge.requires_signed_agreement and not acceptance.signed_agreement:
         return PermissionDenied(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date
 
 from django.conf import settings
@@ -17,7 +18,7 @@ from arena.challenges.selectors import challenge_current_licence
 from arena.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from arena.core.keys import sha256_of
 from arena.core.mail import send_notice_on_commit
-from arena.participation.models import LicenceAcceptance, Participation, ParticipationStatus
+from arena.participation.models import ChallengeBar, LicenceAcceptance, Participation, ParticipationStatus
 from arena.teams.models import Team
 from arena.teams.selectors import team_of
 
@@ -39,18 +40,26 @@ def _notify_organisers(challenge: Challenge, subject: str, body: str) -> None:
     _send(subject, body, list(challenge.organisers.values_list("email", flat=True)))
 
 
-def _decide(*, actor, participation: Participation, status: str, reason: str, action: str) -> bool:
+def _decide(*, actor, participation: Participation, status: str, reason: str, action: str,
+            then: Callable[[Team, str], dict] | None = None) -> bool:
+    """Set the status; ``then(team, previous_status)`` runs on a change and returns extra audit details."""
     ensure_organiser(actor, participation.challenge)
-    if participation.status == status:
+    # Team before participation, the order team joins and leaves take too: the members read
+    # below are the members at the moment of the decision.
+    team = Team.objects.select_for_update().get(pk=participation.team_id)
+    previous = Participation.objects.select_for_update().values_list("status", flat=True).get(pk=participation.pk)
+    if previous == status:
+        participation.refresh_from_db()
         return False
     Participation.objects.filter(pk=participation.pk).update(
         status=status, decided_at=timezone.now(), decided_by=actor, decision_reason=reason
     )
     participation.refresh_from_db()
-    audit_record(
-        actor=actor, action=action, target=participation, challenge=participation.challenge,
-        details={"team": participation.team.name, "reason": reason},
-    )
+    details = {"team": team.name, "reason": reason}
+    if then is not None:
+        details.update(then(team, previous))
+    audit_record(actor=actor, action=action, target=participation, challenge=participation.challenge,
+                 details=details)
     return True
 
 
@@ -64,12 +73,54 @@ def _required_reason(reason: str, what: str) -> str:
     return reason
 
 
+def _bar_members(*, actor, team: Team, reason: str) -> list[str]:
+    """Bar every current member of ``team`` from its challenge; the usernames newly barred."""
+    members = list(team.memberships.select_related("user").order_by("joined_at"))
+    already = set(ChallengeBar.objects.filter(
+        challenge_id=team.challenge_id, user__in=[m.user_id for m in members], lifted_at__isnull=True,
+    ).values_list("user_id", flat=True))
+    new = [m.user for m in members if m.user_id not in already]
+    ChallengeBar.objects.bulk_create([
+        ChallengeBar(challenge_id=team.challenge_id, user=user, team_name=team.name, reason=reason,
+                     created_by=actor)
+        for user in new
+    ])
+    return [user.username for user in new]
+
+
+def _lift(*, actor, bar: ChallengeBar, via: str) -> bool:
+    updated = ChallengeBar.objects.filter(pk=bar.pk, lifted_at__isnull=True).update(
+        lifted_at=timezone.now(), lifted_by=actor
+    )
+    if not updated:
+        return False
+    bar.refresh_from_db(fields=["lifted_at", "lifted_by"])
+    audit_record(
+        actor=actor, action="challenge_bar.lift", target=bar, challenge=bar.challenge,
+        details={"user": bar.user.username, "team": bar.team_name, "via": via},
+    )
+    return True
+
+
 @transaction.atomic
 def participation_approve(*, actor, participation: Participation) -> bool:
-    """Approve a team (also re-admits a denied or revoked one). False when already approved."""
+    """Approve a team (also re-admits a denied or revoked one). False when already approved.
+
+    Re-admitting a revoked team lifts the bars of the people still in it.
+    """
+    def lift_member_bars(team: Team, previous: str) -> dict:
+        if previous != ParticipationStatus.REVOKED:
+            return {}
+        bars = ChallengeBar.objects.select_related("user", "challenge").filter(
+            challenge_id=team.challenge_id, lifted_at__isnull=True,
+            user__in=team.memberships.values("user"),
+        )
+        return {"lifted_bars": [bar.user.username for bar in bars
+                                if _lift(actor=actor, bar=bar, via="participation.approve")]}
+
     changed = _decide(
         actor=actor, participation=participation, status=ParticipationStatus.APPROVED, reason="",
-        action="participation.approve",
+        action="participation.approve", then=lift_member_bars,
     )
     if changed:
         challenge = participation.challenge
@@ -103,21 +154,43 @@ def participation_deny(*, actor, participation: Participation, reason: str) -> b
 def participation_revoke(*, actor, participation: Participation, reason: str) -> bool:
     """Withdraw a team's access: no new download links; links already issued expire on their own.
 
-    False when already revoked.
+    Every member at this moment is barred from the challenge (in this team or any other) until an
+    organiser lifts the bar or re-admits the team. False when already revoked.
     """
     reason = _required_reason(reason, "revocation")
     changed = _decide(
         actor=actor, participation=participation, status=ParticipationStatus.REVOKED, reason=reason,
         action="participation.revoke",
+        then=lambda team, previous: {"barred": _bar_members(actor=actor, team=team, reason=reason)},
     )
     if changed:
         challenge = participation.challenge
         _notify_team(
             participation, f"[{challenge.title}] Your team's access was revoked",
             f"The organisers of {challenge.title} revoked the access of team '{participation.team.name}' "
-            f"to the data.\n\nReason given by the organisers: {reason}",
+            f"to the data.\n\nReason given by the organisers: {reason}\n\n"
+            f"Until they restore it, you cannot take part in {challenge.title} in this or any other team.",
         )
     return changed
+
+
+@transaction.atomic
+def challenge_bar_lift(*, actor, bar: ChallengeBar) -> bool:
+    """Let a barred person take part in the challenge again. False when already lifted.
+
+    Their revoked team, if they are still in it, stays revoked until the organisers approve it.
+    """
+    ensure_organiser(actor, bar.challenge)
+    if not _lift(actor=actor, bar=bar, via="challenge_bar.lift"):
+        return False
+    challenge = bar.challenge
+    _send(
+        f"[{challenge.title}] Your access was restored",
+        f"The organisers of {challenge.title} restored your access. Create or join a team at "
+        f"{settings.SITE_URL}/c/{challenge.slug}/team/",
+        [bar.user.email],
+    )
+    return True
 
 
 def _team_for(user, challenge: Challenge) -> Team:

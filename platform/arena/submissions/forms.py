@@ -12,10 +12,6 @@ class SubmissionForm(forms.Form):
     code_url = forms.URLField(required=False, label="Code URL")
 
 
-class DisqualifyForm(forms.Form):
-    reason = forms.CharField(max_length=500)
-
-
 class ContainerSubmissionForm(forms.Form):
     image_archive = forms.FileField(
         required=False, label="Model image archive",

@@ -75,6 +75,17 @@ class Submission(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     idempotency_key = models.CharField(max_length=100, blank=True)
 
+    # Dispatch (an outbox) and the lease of the worker that holds the submission.
+    claim_token = models.UUIDField(
+        null=True, blank=True, editable=False,
+        help_text="New each time the submission is queued; its task carries it, and only the holder of the "
+        "current token may move the submission on (a late duplicate finds another token and stops).")
+    dispatched_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its task was last sent; empty while it waits to be sent.")
+    dispatch_count = models.PositiveSmallIntegerField(default=0)
+    lease_expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="The worker running it renews this; once past, the reconciler takes it back.")
+
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -86,6 +97,7 @@ class Submission(models.Model):
         indexes = [
             models.Index(fields=["phase", "team", "status"]),
             models.Index(fields=["status", "status_changed_at"]),
+            models.Index(fields=["status", "dispatched_at"]),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -126,3 +138,21 @@ class SubmissionScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.submission_id} {self.split}: {self.score:.6f}"
+
+
+class RefusedUpload(models.Model):
+    """An upload refused for its content (format, keys, archive): it uses none of the team's limits, but
+    a team may make only so many per hour and phase."""
+
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="refused_uploads")
+    phase = models.ForeignKey("challenges.Phase", on_delete=models.CASCADE, related_name="refused_uploads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    code = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["team", "phase", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.team_id} / {self.phase_id}: {self.code}"

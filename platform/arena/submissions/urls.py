@@ -4,6 +4,8 @@ from arena.submissions import views
 
 urlpatterns = [
     path("c/<slug:slug>/t/<slug:track_slug>/p/<slug:phase_slug>/", views.phase_page, name="phase-page"),
+    path("c/<slug:slug>/t/<slug:track_slug>/p/<slug:phase_slug>/candidates.csv", views.phase_candidates,
+         name="phase-candidates"),
     path("submissions/<int:submission_id>/", views.submission_page, name="submission-page"),
     path("submissions/<int:submission_id>/cancel/", views.submission_cancel_page, name="submission-cancel-page"),
     path("submissions/<int:submission_id>/select/", views.submission_select_page, name="submission-select-page"),

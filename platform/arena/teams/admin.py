@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from arena.core.admin_scoping import OrganiserScopedAdmin, ScopedTabularInline
+from arena.core.admin_scoping import OrganiserScopedAdmin, ScopedTabularInline, scoped_filter
 from arena.teams.models import Team, TeamMembership
 
 
@@ -19,7 +19,7 @@ class TeamAdmin(OrganiserScopedAdmin):
     organiser_can_add = False
     organiser_can_delete = False
     list_display = ("name", "challenge", "created_at")
-    list_filter = ("challenge",)
+    list_filter = (scoped_filter("challenge"),)
     search_fields = ("name", "memberships__user__username")
     readonly_fields = ("challenge", "invite_code", "created_by", "created_at")
     fields = ("name", "challenge", "invite_code", "created_by", "created_at")

@@ -7,9 +7,24 @@ from django.utils import timezone
 
 from arena.audit.services import audit_record
 from arena.challenges.models import Challenge
+from arena.challenges.selectors import challenge_is_visible_to
 from arena.core.errors import Conflict, DomainError, NotFound
 from arena.participation.models import Participation, ParticipationStatus
-from arena.teams.models import Team, TeamMembership, TeamRole
+from arena.participation.selectors import ensure_not_barred
+from arena.teams.models import Team, TeamMembership, TeamRole, new_invite_code
+
+
+def _no_such_code() -> NotFound:
+    # The same answer for a mistyped code and for a code of another (maybe unpublished) challenge.
+    return NotFound(
+        "No team has that invite code; check it with the team's owner (codes are case-sensitive).",
+        code="invalid_invite_code", details={"field": "invite_code"},
+    )
+
+
+def _ensure_visible(user, challenge: Challenge) -> None:
+    if not challenge_is_visible_to(challenge, user):
+        raise NotFound("No such challenge.", code="not_found")
 
 
 def _ensure_open(challenge: Challenge) -> None:
@@ -36,7 +51,9 @@ def team_create(*, user, challenge: Challenge, name: str) -> Team:
     name = " ".join(name.split())
     if not name:
         raise DomainError("Give your team a name.", code="invalid", details={"field": "name"})
+    _ensure_visible(user, challenge)
     _ensure_open(challenge)
+    ensure_not_barred(user, challenge)
     _ensure_no_team(user, challenge)
     if Team.objects.filter(challenge=challenge, name__iexact=name).exists():
         raise Conflict(
@@ -62,19 +79,21 @@ def team_create(*, user, challenge: Challenge, name: str) -> Team:
 
 
 @transaction.atomic
-def team_join(*, user, invite_code: str) -> Team:
-    """Join the team whose invite code this is, within the challenge's team-size limit."""
-    code = invite_code.strip()
+def team_join(*, user, challenge: Challenge, invite_code: str) -> Team:
+    """Join the team of ``challenge`` whose invite code this is, within the challenge's team-size limit.
+
+    Codes of other challenges' teams, and codes of a challenge the user cannot see, are refused
+    as unknown.
+    """
+    if not challenge_is_visible_to(challenge, user):
+        raise _no_such_code()
+    _ensure_open(challenge)
+    ensure_not_barred(user, challenge)
     try:
         # The row lock serialises joins, so the size limit holds under concurrent requests.
-        team = Team.objects.select_for_update().select_related("challenge").get(invite_code=code)
+        team = Team.objects.select_for_update().get(challenge=challenge, invite_code=invite_code.strip())
     except Team.DoesNotExist:
-        raise NotFound(
-            "No team has that invite code; check it with the team's owner (codes are case-sensitive).",
-            code="invalid_invite_code", details={"field": "invite_code"},
-        ) from None
-    challenge = team.challenge
-    _ensure_open(challenge)
+        raise _no_such_code() from None
     _ensure_no_team(user, challenge)
     size = team.memberships.count()
     if size >= challenge.max_team_size:
@@ -113,8 +132,6 @@ def team_leave(*, user, team: Team) -> None:
 
 @transaction.atomic
 def team_rotate_invite_code(*, user, team: Team) -> str:
-    from arena.teams.models import new_invite_code
-
     if not TeamMembership.objects.filter(team=team, user=user, role=TeamRole.OWNER).exists():
         raise DomainError("Only the team's owner can change its invite code.", code="not_owner", status=403)
     team.invite_code = new_invite_code()

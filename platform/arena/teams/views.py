@@ -5,6 +5,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from arena.challenges.selectors import challenges_visible_to
 from arena.core.errors import DomainError
+from arena.participation.selectors import challenge_bar_of
 from arena.teams import services
 from arena.teams.forms import TeamCreateForm, TeamJoinForm
 from arena.teams.selectors import team_of
@@ -26,7 +27,8 @@ def team_page(request, slug: str):
                     team = services.team_create(user=request.user, challenge=challenge, name=form.cleaned_data["name"])
                     messages.success(request, f"Team '{team.name}' created. Share the invite code with your team.")
                 else:
-                    team = services.team_join(user=request.user, invite_code=form.cleaned_data["invite_code"])
+                    team = services.team_join(user=request.user, challenge=challenge,
+                                              invite_code=form.cleaned_data["invite_code"])
                     messages.success(request, f"You joined team '{team.name}'.")
                 return redirect("team-page", slug=challenge.slug)
             except DomainError as exc:
@@ -35,7 +37,8 @@ def team_page(request, slug: str):
     elif request.method == "POST":
         messages.error(request, f"You are already in team '{team.name}'; leave it first.")
         status = 409
-    context = {"challenge": challenge, "team": team, "create_form": create_form, "join_form": join_form}
+    context = {"challenge": challenge, "team": team, "create_form": create_form, "join_form": join_form,
+               "bar": challenge_bar_of(request.user, challenge) if team is None else None}
     if team is not None:
         context["memberships"] = team.memberships.select_related("user").order_by("joined_at")
         context["participation"] = getattr(team, "participation", None)

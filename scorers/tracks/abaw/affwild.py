@@ -67,7 +67,7 @@ class AbawVa(TrackScorer):
         return Resampling(np.ones(len(features), dtype=np.int64), features, va_from_sums)
 
 
-class _ClassIndexTrack(TrackScorer):
+class ClassIndexTrack(TrackScorer):
     """A single-label frame track: one class index per row under a header naming the classes."""
 
     classes: tuple[str, ...]
@@ -100,7 +100,7 @@ class _ClassIndexTrack(TrackScorer):
 
 
 @register
-class AbawExpr(_ClassIndexTrack):
+class AbawExpr(ClassIndexTrack):
     key = "abaw.expr"
     title = "ABAW expression recognition (macro F1, 8 classes)"
     description = (
@@ -169,9 +169,6 @@ class AbawAu(TrackScorer):
             features,
             lambda sums: au_f1_from_counts(sums.reshape(-1, 3, n)).mean(axis=-1),
         )
-
-
-_MTL_VALUES = ("valence", "arousal", "expression", *ACTION_UNITS)
 
 
 @register

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from scorers.registry import register
-from scorers.tracks.abaw.affwild import _ClassIndexTrack
+from scorers.tracks.abaw.affwild import ClassIndexTrack
 
 COMPOUND_EXPRESSIONS = (
     "Fearfully_Surprised",
@@ -17,7 +17,7 @@ COMPOUND_EXPRESSIONS = (
 
 
 @register
-class AbawCe(_ClassIndexTrack):
+class AbawCe(ClassIndexTrack):
     key = "abaw.ce"
     title = "ABAW compound expression recognition (macro F1, 7 classes)"
     description = (

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 import numpy as np
 
 from scorers.metrics import ccc_from_sums, ccc_score, confusion_matrix
-from scorers.parallel import both
 from scorers.parsing import NumberColumn
 from scorers.tracks.common import require_rows
 
@@ -39,16 +38,14 @@ def au_columns(file: str) -> list[NumberColumn]:
 
 
 def va_scores(gold_v, gold_a, pred_v, pred_a) -> tuple[float, float]:
-    """CCC of valence and of arousal, each over the frames annotated in that dimension (the two
-    at once on large inputs)."""
+    """CCC of valence and of arousal, each over the frames annotated in that dimension."""
 
     def score(truth: np.ndarray, guess: np.ndarray, name: str) -> float:
         annotated = truth != VA_MISSING
         require_rows(int(np.count_nonzero(annotated)), what=f"annotated {name} value")
         return ccc_score(truth[annotated], guess[annotated])
 
-    return both(lambda: score(gold_v, pred_v, "valence"), lambda: score(gold_a, pred_a, "arousal"),
-                rows=len(gold_v))
+    return score(gold_v, pred_v, "valence"), score(gold_a, pred_a, "arousal")
 
 
 def va_features(gold_v, gold_a, pred_v, pred_a) -> np.ndarray:

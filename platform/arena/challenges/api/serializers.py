@@ -166,9 +166,18 @@ class PhaseOut(PhaseSummaryOut):
     challenge = serializers.CharField(source="track.challenge.slug")
     track = TrackRulesOut()
     visible_splits = serializers.SerializerMethodField(help_text="Leaderboard splits you may read.")
+    candidates_url = serializers.SerializerMethodField(
+        help_text="The published candidate list (CSV) uploads must cover exactly, or null.")
 
     class Meta(PhaseSummaryOut.Meta):
-        fields = [*PhaseSummaryOut.Meta.fields, "challenge", "track", "visible_splits"]
+        fields = [*PhaseSummaryOut.Meta.fields, "challenge", "track", "visible_splits", "candidates_url"]
+
+    def get_candidates_url(self, phase: Phase) -> str | None:
+        if not phase.candidates:
+            return None
+        path = reverse("phase-candidates", args=[phase.track.challenge.slug, phase.track.slug, phase.slug])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
 
     def get_visible_splits(self, phase: Phase) -> list[str]:
         return self.context["visible_splits"]

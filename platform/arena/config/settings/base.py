@@ -7,6 +7,7 @@ With nothing set, AffectArena runs on one machine: SQLite and file storage under
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 
 from arena.config.env import env_bool, env_int, env_list, env_str
@@ -76,7 +77,8 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------
 _database_url = env_str("DATABASE_URL")
 if _database_url:
-    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+    # Health checks: a persistent connection that a database restart broke is replaced before use.
+    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)}
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -148,6 +150,12 @@ STORAGES = {
     "default": _default_storage,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Uploaded files stream to temporary files, never to memory, and a request stops being read once it
+# passes its limit (arena.core.uploads): the track's on the submission pages and API, elsewhere these.
+FILE_UPLOAD_HANDLERS = ["arena.core.uploads.BoundedUploadHandler"]
+ARENA_MAX_REQUEST_MB = env_int("ARENA_MAX_REQUEST_MB", 16)
+ARENA_MAX_ADMIN_UPLOAD_MB = env_int("ARENA_MAX_ADMIN_UPLOAD_MB", 5120)
+# No handler keeps files in memory: this is read only by Django's ASGI handler, which buffers bodies.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -181,8 +189,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    # Redelivery of an unacknowledged task after a worker dies (Redis visibility timeout).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("ARENA_VISIBILITY_SECONDS", 3600)}
+    # A Redis broker hands an unacknowledged message to another worker after the visibility timeout:
+    # it must outlast the longest task, or a model still running would be started a second time.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": None}  # set below, from the task limits
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
@@ -198,14 +207,39 @@ CELERY_TASK_QUEUES = [
 CELERY_TASK_ROUTES = {"arena.submissions.tasks.score_submission": {"queue": "score"}}
 CELERY_TASK_TIME_LIMIT = env_int("ARENA_TASK_TIME_LIMIT", 1800)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("ARENA_TASK_SOFT_TIME_LIMIT", 1700)
+# Upper bounds of what an organiser may configure on a track.
+ARENA_MAX_CONTAINER_WALL_SECONDS = env_int("ARENA_MAX_CONTAINER_WALL_SECONDS", 6 * 3600)
+ARENA_MAX_UPLOAD_MB = env_int("ARENA_MAX_UPLOAD_MB", 1024)
+ARENA_MAX_IMAGE_MB = env_int("ARENA_MAX_IMAGE_MB", 16384)
+# A container task: the longest model run plus loading the image, unpacking the inputs and scoring.
+ARENA_CONTAINER_TASK_SECONDS = ARENA_MAX_CONTAINER_WALL_SECONDS + env_int("ARENA_CONTAINER_OVERHEAD_SECONDS", 3600)
+_LONGEST_TASK_SECONDS = max(CELERY_TASK_TIME_LIMIT, ARENA_CONTAINER_TASK_SECONDS + 120)
+if "visibility_timeout" in CELERY_BROKER_TRANSPORT_OPTIONS:
+    _visibility = env_int("ARENA_VISIBILITY_SECONDS", _LONGEST_TASK_SECONDS + 600)
+    if _visibility <= _LONGEST_TASK_SECONDS:
+        raise ImproperlyConfigured(
+            f"ARENA_VISIBILITY_SECONDS={_visibility} must exceed the longest task ({_LONGEST_TASK_SECONDS} s: "
+            "ARENA_MAX_CONTAINER_WALL_SECONDS plus ARENA_CONTAINER_OVERHEAD_SECONDS, or ARENA_TASK_TIME_LIMIT); "
+            "raise it or lower those."
+        )
+    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = _visibility
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Platform --------------------------------------------------------------------------
 ARENA_DOWNLOAD_URL_SECONDS = env_int("ARENA_DOWNLOAD_URL_SECONDS", 300)
-ARENA_RECONCILE_SECONDS = env_int("ARENA_RECONCILE_SECONDS", 60)
+# Told to clients in Retry-After when the database does not answer.
+ARENA_RETRY_AFTER_SECONDS = env_int("ARENA_RETRY_AFTER_SECONDS", 5)
+ARENA_RECONCILE_SECONDS = env_int("ARENA_RECONCILE_SECONDS", 30)
 ARENA_SCORING_DEADLINE_SECONDS = env_int("ARENA_SCORING_DEADLINE_SECONDS", 900)
+# A worker renews its lease on a submission every third of this; a lapsed lease is taken back.
+ARENA_LEASE_SECONDS = env_int("ARENA_LEASE_SECONDS", 60)
+# The outbox: how often waiting submissions are sent, and when an unclaimed one is sent again.
+ARENA_DISPATCH_SECONDS = env_int("ARENA_DISPATCH_SECONDS", 10)
+ARENA_REDISPATCH_SECONDS = env_int("ARENA_REDISPATCH_SECONDS", 60)
 ARENA_MAX_ATTEMPTS = env_int("ARENA_MAX_ATTEMPTS", 3)
+# Refused uploads (invalid files) a team may make per hour and phase, unless the phase says otherwise.
+ARENA_REFUSED_UPLOADS_PER_HOUR = env_int("ARENA_REFUSED_UPLOADS_PER_HOUR", 20)
 ARENA_AGREEMENT_MAX_BYTES = env_int("ARENA_AGREEMENT_MAX_BYTES", 10 * 1024 * 1024)
 # Sandboxes: registries models may be pulled from (site-wide), and where runs keep their files.
 ARENA_IMAGE_ALLOWLIST = env_list("ARENA_IMAGE_ALLOWLIST")
@@ -269,5 +303,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "arena.submissions.tasks.reconcile_submissions",
         "schedule": float(ARENA_RECONCILE_SECONDS),
         "options": {"queue": "default", "expires": float(ARENA_RECONCILE_SECONDS)},
+    },
+    "dispatch-submissions": {
+        "task": "arena.submissions.tasks.dispatch_submissions",
+        "schedule": float(ARENA_DISPATCH_SECONDS),
+        "options": {"queue": "default", "expires": float(ARENA_DISPATCH_SECONDS)},
     },
 }

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+from functools import cached_property
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from arena.submissions.models import Submission
-from arena.submissions.selectors import submission_visible_logs, submission_visible_scores
+from arena.submissions.selectors import (
+    organised_challenge_ids,
+    submission_visible_logs,
+    submission_visible_scores,
+)
 
 
 class SubmissionCreateIn(serializers.Serializer):
@@ -76,11 +82,19 @@ class SubmissionOut(serializers.ModelSerializer):
         request = self.context.get("request")
         return request.user if request else None
 
+    @cached_property
+    def _organised(self) -> frozenset[int]:
+        # Read once per response: a list shares this serializer for all its rows.
+        return organised_challenge_ids(self._user())
+
+    def _organiser(self, obj: Submission) -> bool:
+        return obj.phase.track.challenge_id in self._organised
+
     @extend_schema_field(serializers.DictField(child=ScoreOut(), help_text="By split: public, private."))
     def get_scores(self, obj) -> dict:
-        visible = submission_visible_scores(obj, self._user())
+        visible = submission_visible_scores(obj, self._user(), organiser=self._organiser(obj))
         return {split: {"score": s.score, "metrics": s.metrics} for split, s in visible.items()}
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_logs(self, obj) -> str | None:
-        return submission_visible_logs(obj, self._user())
+        return submission_visible_logs(obj, self._user(), organiser=self._organiser(obj))

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from arena.challenges.models import Phase
 from arena.challenges.selectors import challenges_visible_to
+from arena.core.uploads import UploadLimit, limit_uploads
 from arena.submissions.api.serializers import (
     ContainerSubmissionIn,
     SelectIn,
@@ -20,9 +21,11 @@ from arena.submissions.api.serializers import (
 )
 from arena.submissions.selectors import submissions_of_user
 from arena.submissions.services.actions import submission_cancel_own, submission_select
-from arena.submissions.services.containers import submission_create_container
+from arena.submissions.services.containers import archive_upload_limit, submission_create_container
 from arena.submissions.services.create import MethodInfo, submission_create, submission_for_member
 from arena.submissions.services.direct_upload import submission_create_from_upload, submission_upload_ticket
+from arena.submissions.services.intake import submission_intake_team
+from arena.submissions.services.uploads import prediction_upload_limit
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
@@ -41,10 +44,40 @@ def _visible_phase(user, phase_id: int) -> Phase:
     )
 
 
-class PhaseSubmissionsView(APIView):
+def _submittable_phase(user, phase_id: int) -> Phase:
+    """The phase, once ``user``'s team may submit to it: known before the body, so a refusal reads none."""
+    phase = _visible_phase(user, phase_id)
+    submission_intake_team(user=user, phase=phase)
+    return phase
+
+
+class _PhaseUploadView(APIView):
+    """A POST that takes a file for a phase: its body is read within the track's limit, and only
+    once the caller may submit there (a refusal reads none of it).
+
+    The limits are set before authentication, as a function called when the body is first read:
+    session authentication reads the form's CSRF token from the body, so for a signed-in browser
+    the checks run then; for a token they run in ``post`` before ``request.data``.
+    """
+
+    def upload_limits(self, phase: Phase) -> dict[str, UploadLimit]:
+        raise NotImplementedError
+
+    def initial(self, request, *args, **kwargs):
+        if request.method == "POST":
+            django_request = request._request  # DRF sets its `user` once authenticated
+            limit_uploads(django_request, lambda: self.upload_limits(
+                _submittable_phase(django_request.user, kwargs["phase_id"])))
+        super().initial(request, *args, **kwargs)
+
+
+class PhaseSubmissionsView(_PhaseUploadView):
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser, FormParser, JSONParser]
     throttle_scope = "submissions"
+
+    def upload_limits(self, phase: Phase) -> dict[str, UploadLimit]:
+        return {"file": prediction_upload_limit(phase.track)}
 
     @extend_schema(
         request={"multipart/form-data": SubmissionCreateIn, "application/json": SubmissionCreateIn},
@@ -53,7 +86,7 @@ class PhaseSubmissionsView(APIView):
         summary="Submit a prediction file to a phase",
     )
     def post(self, request, phase_id: int):
-        phase = _visible_phase(request.user, phase_id)
+        phase = _submittable_phase(request.user, phase_id)
         data = SubmissionCreateIn(data=request.data)
         data.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key", "")
@@ -82,24 +115,27 @@ class PhaseUploadTicketView(APIView):
     @extend_schema(request=UploadTicketIn, responses={201: UploadTicketOut},
                    summary="A presigned POST for a large prediction file (S3 storage only)")
     def post(self, request, phase_id: int):
-        phase = _visible_phase(request.user, phase_id)
+        phase = _submittable_phase(request.user, phase_id)
         data = UploadTicketIn(data=request.data)
         data.is_valid(raise_exception=True)
         ticket = submission_upload_ticket(user=request.user, phase=phase, filename=data.validated_data["filename"])
         return Response(UploadTicketOut(ticket).data, status=status.HTTP_201_CREATED)
 
 
-class PhaseContainerSubmissionsView(APIView):
+class PhaseContainerSubmissionsView(_PhaseUploadView):
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser, FormParser]
     throttle_scope = "submissions"
+
+    def upload_limits(self, phase: Phase) -> dict[str, UploadLimit]:
+        return {"image_archive": archive_upload_limit(phase.track)}
 
     @extend_schema(
         request={"multipart/form-data": ContainerSubmissionIn}, responses={201: SubmissionOut, 200: SubmissionOut},
         parameters=[IDEMPOTENCY_KEY], summary="Submit a containerised model (image archive or reference)",
     )
     def post(self, request, phase_id: int):
-        phase = _visible_phase(request.user, phase_id)
+        phase = _submittable_phase(request.user, phase_id)
         data = ContainerSubmissionIn(data=request.data)
         data.is_valid(raise_exception=True)
         archive = data.validated_data.get("image_archive")

@@ -10,7 +10,7 @@ from arena.audit.services import audit_record
 from arena.challenges.models import LeaderboardMode
 from arena.challenges.permissions import ensure_organiser
 from arena.core.errors import Conflict, DomainError
-from arena.leaderboards.services import leaderboard_refresh
+from arena.leaderboards.services import leaderboard_lock_phase, leaderboard_refresh
 from arena.submissions.models import (
     IN_FLIGHT_STATUSES,
     Submission,
@@ -115,7 +115,9 @@ def submission_select(*, user, submission: Submission, selected: bool) -> bool:
     if submission.phase.closes_at <= timezone.now():
         raise DomainError("The phase has closed; final entries can no longer change.", code="phase_closed",
                           status=403)
-    Team.objects.select_for_update().get(pk=submission.team_id)  # serialises the limit check
+    # Lock order: the phase, then the team (which serialises the limit check).
+    leaderboard_lock_phase(phase_id=submission.phase_id)
+    Team.objects.select_for_update(no_key=True).only("pk").get(pk=submission.team_id)
     submission.refresh_from_db()
     if submission.is_selected == selected:
         return False

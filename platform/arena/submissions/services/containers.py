@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import gzip
-import io
 import shutil
 import tarfile
 import tempfile
 import zipfile
+from contextlib import ExitStack
 from pathlib import Path
 from typing import BinaryIO
 
@@ -16,11 +16,14 @@ from django.core.files.base import File
 
 from arena.challenges.models import Phase, SubmissionKind
 from arena.core.errors import DomainError
-from arena.core.keys import safe_filename, sha256_of
+from arena.core.keys import safe_filename
+from arena.core.uploads import UploadLimit
 from arena.submissions.models import Submission
-from arena.submissions.services.create import MethodInfo, _insert_under_quota, _method_fields, _prepare_create
-from arena.submissions.services.uploads import MB
+from arena.submissions.services.intake import MethodInfo, submission_insert, submission_intake
+from arena.submissions.services.refusals import submission_refusals_counted
+from arena.submissions.services.uploads import MB, UploadOnDisk, upload_on_disk
 from sandboxes import SandboxError
+from sandboxes.archives import inspect_image_archive
 from sandboxes.references import is_allowed, parse_reference
 
 
@@ -29,69 +32,75 @@ def track_image_allowlist(track) -> list[str]:
     return [*settings.ARENA_IMAGE_ALLOWLIST, *entries]
 
 
-def _check_archive_head(stream: BinaryIO) -> None:
-    head = stream.read(512)
-    stream.seek(0)
-    if head[:2] == b"\x1f\x8b" or head[257:262] == b"ustar":
-        return
-    raise DomainError(
-        "The model file is not a `docker save` archive (.tar or .tar.gz). Create it with: "
-        "docker save my-model:latest | gzip > model.tar.gz",
-        code="invalid_image_archive", details={"field": "image_archive"},
+SAVE_HOW_TO = "Create the archive with: docker save my-model:latest | gzip > model.tar.gz"
+
+
+def archive_upload_limit(track) -> UploadLimit:
+    """The limit of a model archive sent to ``track``, for the request that carries it."""
+    return UploadLimit(
+        track.max_image_mb * MB, field="image_archive", what="model archives",
+        message=f"The model archive is larger than this track's limit of {track.max_image_mb} MB. "
+                "Use a slimmer base image, or leave out training data and caches.",
     )
+
+
+def _checked_archive(archive: BinaryIO, *, track, size: int | None, stack: ExitStack) -> UploadOnDisk:
+    """The archive on disk, within the track's limit and laid out as `docker save` writes it: the
+    check the worker makes again before loading it (``sandboxes.archives``)."""
+    limit = archive_upload_limit(track)
+    if size is not None and size > limit.max_bytes:
+        raise limit.error()
+    upload = upload_on_disk(archive, max_bytes=limit.max_bytes, too_large=limit.error, stack=stack)
+    try:
+        inspect_image_archive(upload.path, max_bytes=limit.max_bytes)
+    except SandboxError as exc:
+        raise DomainError(f"{exc.message.rstrip('.')}. {SAVE_HOW_TO}", code="invalid_image_archive",
+                          details={"field": "image_archive"}) from None
+    return upload
 
 
 def submission_create_container(
     *, user, phase: Phase, method: MethodInfo, archive: BinaryIO | None = None, archive_name: str = "",
     archive_size: int | None = None, image_reference: str = "", idempotency_key: str = "",
 ) -> tuple[Submission, bool]:
-    """Accept a model as a `docker save` archive or an allowed image reference, and queue its run."""
-    phase, team, key, existing = _prepare_create(
-        user=user, phase=phase, kind=SubmissionKind.CONTAINER, method=method, idempotency_key=idempotency_key)
-    if existing is not None:
-        return existing, False
-    track = phase.track
+    """Accept a model as a `docker save` archive or an allowed image reference, and queue its run.
+
+    An archive is read once, within the track's limit, and checked and stored from disk.
+    """
+    intake = submission_intake(user=user, phase=phase, kind=SubmissionKind.CONTAINER, method=method,
+                               idempotency_key=idempotency_key)
+    if intake.existing is not None:
+        return intake.existing, False
+    track = intake.phase.track
     if (archive is None) == (not image_reference.strip()):
         raise DomainError("Send either an image archive or an image reference, not both and not neither.",
                           code="invalid", details={"field": "image_archive"})
-    row = dict(kind=SubmissionKind.CONTAINER, **_method_fields(method))
-    if archive is not None:
-        limit = track.max_image_mb * MB
-        size = archive_size if archive_size is not None else _stream_size(archive)
-        if size > limit:
-            raise DomainError(
-                f"The model archive is {size / MB:.0f} MB; this track accepts at most {track.max_image_mb} MB. "
-                "Use a slimmer base image, or leave out training data and caches.",
-                code="file_too_large", status=413, details={"field": "image_archive", "limit_bytes": limit})
-        _check_archive_head(archive)
-        digest, size = sha256_of(archive)
-        name = safe_filename(archive_name or "model.tar", default="model.tar")
-        row.update(image_archive=File(archive, name=name), file_name=archive_name[:255], file_size=size,
-                   file_sha256=digest)
-        audit = {"sha256": digest, "size": size}
-    else:
-        reference = image_reference.strip()
-        try:
-            parsed = parse_reference(reference)
-        except SandboxError as exc:
-            raise DomainError(str(exc), code="invalid_image_reference",
-                              details={"field": "image_reference"}) from None
-        allowlist = track_image_allowlist(track)
-        if not is_allowed(parsed, allowlist):
-            allowed = ", ".join(allowlist) or "none: upload a `docker save` archive instead"
-            raise DomainError(
-                f"Images from '{reference}' cannot be pulled here. Allowed registries: {allowed}.",
-                code="image_not_allowed", status=403, details={"field": "image_reference"})
-        row.update(image_reference=reference[:300])
-        audit = {"image_reference": reference}
-    return _insert_under_quota(user=user, team=team, phase=phase, idempotency_key=key, row=row, audit=audit)
-
-
-def _stream_size(stream: BinaryIO) -> int:
-    stream.seek(0, io.SEEK_END)
-    size = stream.tell()
-    stream.seek(0)
-    return size
+    row = dict(kind=SubmissionKind.CONTAINER, **method.as_fields())
+    with ExitStack() as stack:
+        if archive is not None:
+            with submission_refusals_counted(user=user, team=intake.team, phase=intake.phase):
+                upload = _checked_archive(archive, track=track, size=archive_size, stack=stack)
+            name = safe_filename(archive_name or "model.tar", default="model.tar")
+            handle = stack.enter_context(upload.path.open("rb"))
+            row.update(image_archive=File(handle, name=name), file_name=archive_name[:255], file_size=upload.size,
+                       file_sha256=upload.sha256)
+            audit = {"sha256": upload.sha256, "size": upload.size}
+        else:
+            reference = image_reference.strip()
+            try:
+                parsed = parse_reference(reference)
+            except SandboxError as exc:
+                raise DomainError(str(exc), code="invalid_image_reference",
+                                  details={"field": "image_reference"}) from None
+            allowlist = track_image_allowlist(track)
+            if not is_allowed(parsed, allowlist):
+                allowed = ", ".join(allowlist) or "none: upload a `docker save` archive instead"
+                raise DomainError(
+                    f"Images from '{reference}' cannot be pulled here. Allowed registries: {allowed}.",
+                    code="image_not_allowed", status=403, details={"field": "image_reference"})
+            row.update(image_reference=reference[:300])
+            audit = {"image_reference": reference}
+        return submission_insert(user=user, intake=intake, row=row, audit=audit)
 
 
 def unpack_container_inputs(phase: Phase, destination: Path) -> None:

@@ -9,11 +9,12 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from arena.challenges.models import Phase, SubmissionKind
-from arena.core.errors import Conflict, DomainError, NotFound
+from arena.core.errors import Conflict, NotFound
 from arena.core.keys import safe_filename
 from arena.core.storage import UploadTicket, presigned_upload, supports_direct_upload
 from arena.submissions.models import Submission
-from arena.submissions.services.create import MethodInfo, submission_create, submission_team_for
+from arena.submissions.services.create import submission_create
+from arena.submissions.services.intake import MethodInfo, submission_intake
 from arena.submissions.services.uploads import MB
 
 UPLOAD_PREFIX = "submission-uploads"
@@ -26,10 +27,8 @@ def _team_prefix(team_id: int) -> str:
 
 def submission_upload_ticket(*, user, phase: Phase, filename: str) -> UploadTicket:
     """Where the client may POST one prediction file of up to the track's size limit (S3 only)."""
-    phase = Phase.objects.select_related("track__challenge").get(pk=phase.pk)
-    if SubmissionKind.FILE not in phase.track.accepted_kinds:
-        raise DomainError("This track takes containerised models, not prediction files.", code="kind_not_accepted")
-    team = submission_team_for(user=user, phase=phase)
+    intake = submission_intake(user=user, phase=phase, kind=SubmissionKind.FILE, method=None)
+    phase, team = intake.phase, intake.team
     if not supports_direct_upload():
         raise Conflict("Direct uploads need S3 storage; send the file in the submission request itself.",
                        code="direct_upload_unavailable")
@@ -44,8 +43,7 @@ def submission_create_from_upload(
     *, user, phase: Phase, upload_key: str, method: MethodInfo, idempotency_key: str = "",
 ) -> tuple[Submission, bool]:
     """Submit a file the client uploaded with a ticket. The uploaded object is removed afterwards."""
-    phase = Phase.objects.select_related("track__challenge").get(pk=phase.pk)
-    team = submission_team_for(user=user, phase=phase)
+    team = submission_intake(user=user, phase=phase, kind=SubmissionKind.FILE, method=method).team
     key = upload_key.strip()
     # Only the team's own uploads can be submitted: keys of others, references or datasets cannot.
     if not key.startswith(_team_prefix(team.pk)) or ".." in key or not default_storage.exists(key):

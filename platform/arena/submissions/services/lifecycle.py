@@ -5,12 +5,22 @@
 
 Every transition is a compare-and-set (an UPDATE guarded by the current status), so it is
 idempotent and safe when two workers, a reconciler and an organiser act at the same time.
+
+Each move to ``queued`` draws a new claim token, which the task message carries. A worker
+claims the submission with that token and holds it under a lease it renews while it works;
+every later step of the run is guarded by the token too. A duplicate or late message, or a
+worker whose lease was taken back, holds a stale token: its compare-and-set matches no row
+and it stops, so one submission never runs twice at the same time.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
+from datetime import timedelta
 
+from django.conf import settings
+from django.db.models import F
 from django.utils import timezone
 
 from arena.submissions.models import Submission, SubmissionStatus
@@ -28,66 +38,103 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.FAILED: frozenset({S.QUEUED}),
     S.CANCELLED: frozenset({S.QUEUED}),
 }
+ANY_STATE = tuple(TRANSITIONS)
+HELD_STATES = (S.RUNNING, S.SCORING)
 
 
 def _sources_for(target: str) -> list[str]:
     return [source for source, targets in TRANSITIONS.items() if target in targets]
 
 
-def _transition(submission_id: int, *, to: str, sources: Iterable[str], **fields) -> bool:
-    """Move ``submission_id`` to ``to`` if its status is one of ``sources``. True when it moved."""
+#: ``token`` of a transition that does not depend on who holds the submission (organisers, cancellations).
+UNGUARDED = object()
+
+
+def _transition(submission_id: int, *, to: str, sources: Iterable[str], token=UNGUARDED, **fields) -> bool:
+    """Move ``submission_id`` to ``to`` if its status is one of ``sources`` and, unless ``token`` is
+    UNGUARDED, its claim token is ``token`` (None matches rows queued before tokens existed).
+    True when it moved."""
     allowed = set(_sources_for(to))
     sources = [s for s in sources if s in allowed]
-    now = timezone.now()
-    updated = Submission.objects.filter(pk=submission_id, status__in=sources).update(
-        status=to, status_changed_at=now, **fields
-    )
-    return updated == 1
+    rows = Submission.objects.filter(pk=submission_id, status__in=sources)
+    if token is not UNGUARDED:
+        rows = rows.filter(claim_token=token)
+    return rows.update(status=to, status_changed_at=timezone.now(), **fields) == 1
 
 
-ANY_STATE = tuple(TRANSITIONS)
+def lease_deadline():
+    return timezone.now() + timedelta(seconds=settings.ARENA_LEASE_SECONDS)
 
 
-def submission_mark_queued(*, submission_id: int, sources: Iterable[str] = (S.SUBMITTED,)) -> bool:
-    """submitted -> queued; pass ``sources`` to re-queue from other states (re-runs, reconciler)."""
-    return _transition(
-        submission_id, to=S.QUEUED, sources=sources, queued_at=timezone.now(),
+def submission_mark_queued(*, submission_id: int, sources: Iterable[str] = (S.SUBMITTED,),
+                           token=UNGUARDED) -> uuid.UUID | None:
+    """submitted -> queued with a new claim token, waiting to be dispatched; pass ``sources`` to
+    re-queue from other states (re-runs, reconciler), and ``token`` to take it back only from the holder
+    of that token. Returns the new token, or None if it did not move."""
+    new_token = uuid.uuid4()
+    moved = _transition(
+        submission_id, to=S.QUEUED, sources=sources, token=token, queued_at=timezone.now(), claim_token=new_token,
+        dispatched_at=None, dispatch_count=0, lease_expires_at=None,
         started_at=None, scoring_started_at=None, finished_at=None,
     )
+    return new_token if moved else None
 
 
-def submission_mark_running(*, submission_id: int) -> bool:
-    return _transition(submission_id, to=S.RUNNING, sources=[S.QUEUED], started_at=timezone.now())
+def submission_claim(*, submission_id: int, token: uuid.UUID | None, to: str) -> bool:
+    """queued -> running (a container) or scoring, for the holder of the current token; counts an attempt
+    and starts the lease."""
+    now = timezone.now()
+    started = {"started_at": now} if to == S.RUNNING else {"scoring_started_at": now}
+    return _transition(submission_id, to=to, sources=[S.QUEUED], token=token, attempts=F("attempts") + 1,
+                       lease_expires_at=lease_deadline(), **started)
 
 
-def submission_mark_scoring(*, submission_id: int) -> bool:
-    """queued or running -> scoring. A redelivered task finds the row already in scoring: it may
-    take over only when it says so explicitly (``submission_resume_scoring``)."""
-    return _transition(
-        submission_id, to=S.SCORING, sources=[S.QUEUED, S.RUNNING], scoring_started_at=timezone.now()
+def submission_renew_lease(*, submission_id: int, token: uuid.UUID) -> bool:
+    """Extend the lease while the holder works. False once the submission is no longer held with ``token``."""
+    return Submission.objects.filter(pk=submission_id, status__in=HELD_STATES, claim_token=token).update(
+        lease_expires_at=lease_deadline()) == 1
+
+
+def submission_release(*, submission_id: int, token: uuid.UUID) -> uuid.UUID | None:
+    """running/scoring -> queued after a transient fault (the database or storage went away): the attempt is
+    given back and the submission is dispatched again. Returns the new token."""
+    new_token = uuid.uuid4()
+    moved = _transition(
+        submission_id, to=S.QUEUED, sources=HELD_STATES, token=token, claim_token=new_token,
+        attempts=F("attempts") - 1, dispatched_at=None, dispatch_count=0, lease_expires_at=None,
+        queued_at=timezone.now(), started_at=None, scoring_started_at=None,
     )
+    return new_token if moved else None
 
 
-def submission_mark_scored(*, submission_id: int) -> bool:
+def submission_mark_scoring(*, submission_id: int, token: uuid.UUID) -> bool:
+    """running -> scoring once the model wrote its predictions; the lease goes on."""
+    return _transition(submission_id, to=S.SCORING, sources=[S.RUNNING], token=token,
+                       scoring_started_at=timezone.now(), lease_expires_at=lease_deadline())
+
+
+def submission_mark_scored(*, submission_id: int, token: uuid.UUID) -> bool:
     return _transition(
-        submission_id, to=S.SCORED, sources=[S.SCORING],
+        submission_id, to=S.SCORED, sources=[S.SCORING], token=token, lease_expires_at=None,
         finished_at=timezone.now(), error_message="", error_detail="",
     )
 
 
 def submission_mark_failed(
-    *, submission_id: int, message: str, detail: str = "", sources: Iterable[str] | None = None
+    *, submission_id: int, message: str, detail: str = "", sources: Iterable[str] | None = None,
+    token=UNGUARDED,
 ) -> bool:
-    """Any in-flight state -> failed, with a message the team can act on."""
+    """Any in-flight state -> failed, with a message the team can act on. Use
+    ``arena.submissions.services.failure.submission_fail``, which also tells the people concerned."""
     return _transition(
-        submission_id, to=S.FAILED,
+        submission_id, to=S.FAILED, token=token,
         sources=sources if sources is not None else [S.SUBMITTED, S.QUEUED, S.RUNNING, S.SCORING],
-        finished_at=timezone.now(), error_message=message, error_detail=detail,
+        finished_at=timezone.now(), error_message=message, error_detail=detail, lease_expires_at=None,
     )
 
 
 def submission_mark_cancelled(*, submission_id: int, message: str) -> bool:
     return _transition(
         submission_id, to=S.CANCELLED, sources=[S.SUBMITTED, S.QUEUED, S.RUNNING, S.SCORING],
-        finished_at=timezone.now(), error_message=message,
+        finished_at=timezone.now(), error_message=message, lease_expires_at=None,
     )

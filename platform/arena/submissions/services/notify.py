@@ -31,3 +31,17 @@ def notify_team_of_result(*, submission_id: int) -> None:
                 f"{submission.phase.title} failed:\n\n{submission.error_message}\n\n"
                 f"It does not count against your limits. Details: {link}\n")
     send_notice_on_commit(subject=subject, body=body, to=emails)
+
+
+def notify_organisers_of_misconfiguration(*, submission_id: int, detail: str) -> None:
+    """Tell the challenge's organisers that a submission could not be scored because of the phase's set-up."""
+    submission = Submission.objects.select_related("phase__track__challenge").get(pk=submission_id)
+    phase = submission.phase
+    challenge = phase.track.challenge
+    emails = [email for email in challenge.organisers.values_list("email", flat=True) if email]
+    subject = f"[{challenge.title}] {phase.track.title} / {phase.title}: a submission could not be scored"
+    body = (f"Submission #{submission.pk} to {phase.track.title} / {phase.title} failed because of the phase's "
+            f"configuration, not the team's file:\n\n{detail}\n\nFix the phase or track in the admin, then re-run "
+            f"the failed submissions of the phase. Submission: {settings.SITE_URL}/admin/submissions/submission/"
+            f"{submission.pk}/change/\n")
+    send_notice_on_commit(subject=subject, body=body, to=emails)

@@ -1,4 +1,11 @@
-"""The periodic sweep that guarantees no submission stays stuck."""
+"""The periodic sweep that guarantees no submission stays stuck.
+
+A worker holds a submission under a lease it renews while it works (``lease.lease_kept``). When
+the lease lapses (the worker was killed, lost its host, or hung), the submission is taken back:
+queued again with a new claim token, so the old holder, should it wake up, can change nothing;
+or failed, through the failure service, once its attempts are used up. Messages the broker lost
+before any worker claimed them are the dispatcher's business (``queueing.submissions_dispatch_pending``).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +14,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from arena.submissions.models import Submission, SubmissionStatus
-from arena.submissions.services import lifecycle
+from arena.submissions.models import Submission
+from arena.submissions.services.failure import FailureCause, submission_fail
+from arena.submissions.services.lifecycle import HELD_STATES
 from arena.submissions.services.queueing import submission_enqueue
 
 log = logging.getLogger(__name__)
@@ -23,35 +32,27 @@ GAVE_UP_MESSAGE = (
 
 
 def submissions_reconcile(*, now=None) -> dict[str, int]:
-    """Re-queue or fail every in-flight submission without progress past the deadline."""
+    """Take back every held submission whose lease lapsed: re-queue it, or fail it after its last attempt."""
     now = now or timezone.now()
-    deadline = now - timedelta(seconds=settings.ARENA_SCORING_DEADLINE_SECONDS)
-    stale = Submission.objects.filter(
-        status__in=[SubmissionStatus.SUBMITTED, SubmissionStatus.QUEUED, SubmissionStatus.RUNNING,
-                    SubmissionStatus.SCORING],
-        status_changed_at__lt=deadline,
-    ).select_related("phase__track").only(
-        "pk", "status", "attempts", "kind", "status_changed_at", "phase__track__container_wall_seconds",
-        "phase__track__container_gpus")
+    # Rows from before leases existed have none: they fall back to the progress deadline.
+    legacy = timedelta(seconds=settings.ARENA_SCORING_DEADLINE_SECONDS)
+    stale = Submission.objects.filter(status__in=HELD_STATES).filter(
+        Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True, status_changed_at__lt=now - legacy)
+    ).select_related("phase__track")
     requeued = failed = 0
     for submission in stale.iterator():
-        if submission.status == SubmissionStatus.RUNNING:
-            # A model may legitimately run for its whole wall-clock limit.
-            allowed = timedelta(seconds=submission.phase.track.container_wall_seconds)
-            if submission.status_changed_at >= deadline - allowed:
-                continue
+        # Only the exact state and holder we saw are moved, so a worker that just renewed or finished wins.
+        if submission.attempts >= settings.ARENA_MAX_ATTEMPTS:
+            if submission_fail(
+                submission_id=submission.pk, message=GAVE_UP_MESSAGE.format(attempts=submission.attempts),
+                detail="reconciler: attempt cap reached", cause=FailureCause.PLATFORM,
+                sources=[submission.status], token=submission.claim_token,
+            ):
+                failed += 1
+            continue
         with transaction.atomic():
-            if submission.attempts >= settings.ARENA_MAX_ATTEMPTS:
-                if lifecycle.submission_mark_failed(
-                    submission_id=submission.pk,
-                    message=GAVE_UP_MESSAGE.format(attempts=submission.attempts),
-                    detail="reconciler: attempt cap reached", sources=[submission.status],
-                ):
-                    failed += 1
-                continue
-            # Only the exact state we saw is moved, so a worker that just progressed wins.
-            if submission_enqueue(submission=submission, sources=[submission.status]):
+            if submission_enqueue(submission=submission, sources=[submission.status], token=submission.claim_token):
                 requeued += 1
     if requeued or failed:
-        log.warning("reconciler: requeued %d, failed %d stale submissions", requeued, failed)
+        log.warning("reconciler: requeued %d, failed %d submissions whose worker stopped", requeued, failed)
     return {"requeued": requeued, "failed": failed}

@@ -5,19 +5,21 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+import uuid
 from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db.models import F
 
 from arena.challenges.models import Track
 from arena.core.errors import DomainError
 from arena.submissions.models import Submission, SubmissionStatus
 from arena.submissions.services import lifecycle
 from arena.submissions.services.containers import track_image_allowlist, unpack_container_inputs
-from arena.submissions.services.scoring import submission_score
+from arena.submissions.services.failure import FailureCause, submission_fail
+from arena.submissions.services.lease import lease_kept
+from arena.submissions.services.scoring import MISCONFIGURED_MESSAGE, submission_score_held
 from arena.submissions.services.uploads import MB
 from sandboxes import (
     SandboxError,
@@ -26,16 +28,17 @@ from sandboxes import (
     load_image_archive,
     pull_image,
     run_container,
+    sweep_sandboxes,
     worker_gpu_ids,
 )
 
 log = logging.getLogger(__name__)
 
+LOG_CAP = 64_000
 
 
 class EngineUnavailable(Exception):
     """The worker's Docker engine does not answer: a transient problem, retried by the task."""
-LOG_CAP = 64_000
 
 
 def sandbox_limits(track: Track) -> SandboxLimits:
@@ -58,26 +61,39 @@ def _image_for(submission: Submission, workdir: Path) -> str:
     return load_image_archive(archive, max_bytes=track.max_image_mb * MB)
 
 
-def submission_run_container(*, submission_id: int) -> str:
-    """Run the model on the phase's hidden inputs and score its predictions. Safe to run again."""
-    submission = Submission.objects.select_related("phase__track").get(pk=submission_id)
-    if submission.status in (SubmissionStatus.QUEUED, SubmissionStatus.RUNNING) and not engine_available():
+def submission_run_container(*, submission_id: int, token: uuid.UUID | None) -> str:
+    """Claim a queued container submission with ``token``, run the model on the phase's hidden inputs and
+    score its predictions. Only the message carrying the current claim token goes on, so a redelivered
+    or duplicate message never starts a second run of the same model."""
+    status = _status_of(submission_id)
+    if status != SubmissionStatus.QUEUED:
+        return status
+    if not engine_available():
         raise EngineUnavailable("the Docker engine of this worker does not answer")
-    if submission.status == SubmissionStatus.SCORING:  # the run finished before a crash
-        return submission_score(submission_id=submission_id, count_attempt=False)
-    if submission.status == SubmissionStatus.QUEUED:
-        if not lifecycle.submission_mark_running(submission_id=submission_id):
-            return Submission.objects.values_list("status", flat=True).get(pk=submission_id)
-    elif submission.status != SubmissionStatus.RUNNING:
-        return submission.status
-    Submission.objects.filter(pk=submission_id).update(attempts=F("attempts") + 1)
-    submission.refresh_from_db()
+    if not lifecycle.submission_claim(submission_id=submission_id, token=token, to=SubmissionStatus.RUNNING):
+        return _status_of(submission_id)
+    submission = Submission.objects.select_related("phase__track").get(pk=submission_id)
     if submission.attempts > settings.ARENA_MAX_ATTEMPTS:
-        _fail_run(submission_id, message=(
+        submission_fail(submission_id=submission_id, token=token, cause=FailureCause.PLATFORM, message=(
             f"Running your model was interrupted {submission.attempts - 1} times, so it was stopped. "
             "This does not count against your limits; check its memory use and submit again."),
             detail="attempt cap reached")
-        return SubmissionStatus.FAILED
+        return _status_of(submission_id)
+    with lease_kept(submission_id=submission_id, token=token):
+        predictions = _run(submission, token)
+    if predictions is None:
+        return _status_of(submission_id)
+    submission.file.save("predictions.csv", ContentFile(predictions), save=False)
+    Submission.objects.filter(pk=submission_id, claim_token=token).update(
+        file=submission.file.name, file_size=len(predictions))
+    if not lifecycle.submission_mark_scoring(submission_id=submission_id, token=token):
+        return _status_of(submission_id)
+    return submission_score_held(submission_id=submission_id, token=token)
+
+
+def _run(submission: Submission, token) -> bytes | None:
+    """The model's predictions, or None after failing the submission with what went wrong."""
+    submission_id = submission.pk
     track = submission.phase.track
     work_root = settings.ARENA_SANDBOX_WORK_DIR or None
     with tempfile.TemporaryDirectory(prefix="arena-run-", dir=work_root) as tmp:
@@ -86,46 +102,52 @@ def submission_run_container(*, submission_id: int) -> str:
         try:
             image = _image_for(submission, workdir)
             Submission.objects.filter(pk=submission_id).update(image_digest=image.rsplit("@", 1)[-1][:100])
-            unpack_container_inputs(submission.phase, workdir / "input")
-            result = run_container(image, input_dir=workdir / "input", output_dir=workdir / "output",
-                                   limits=sandbox_limits(track))
         except SandboxError as exc:
             # With the engine up, a refused archive or reference is the submission's own problem;
             # the message says what to change.
-            _fail_run(submission_id, message=str(exc))
-            return SubmissionStatus.FAILED
-        except DomainError as exc:
-            log.error("sandbox run of submission %s: %s", submission_id, exc.message)
-            _fail_run(submission_id, message=exc.message, detail=exc.code)
-            return SubmissionStatus.FAILED
+            submission_fail(submission_id=submission_id, token=token, message=str(exc))
+            return None
+        try:
+            unpack_container_inputs(submission.phase, workdir / "input")
+        except DomainError as exc:  # the phase's inputs: the organisers' set-up
+            submission_fail(submission_id=submission_id, token=token, message=MISCONFIGURED_MESSAGE,
+                            detail=f"inputs of phase {submission.phase_id}: {exc.message}",
+                            cause=FailureCause.CONFIGURATION)
+            return None
+        try:
+            result = run_container(image, input_dir=workdir / "input", output_dir=workdir / "output",
+                                   limits=sandbox_limits(track))
+        except SandboxError as exc:
+            submission_fail(submission_id=submission_id, token=token, message=str(exc))
+            return None
         Submission.objects.filter(pk=submission_id).update(logs=result.logs[-LOG_CAP:])
         if result.failure is not None:
-            _fail_run(submission_id, message=result.failure,
-                      detail=f"exit={result.exit_code} timed_out={result.timed_out} oom={result.oom_killed}")
-            return SubmissionStatus.FAILED
-        predictions = (workdir / "output" / "predictions.csv").read_bytes()
-    submission.file.save("predictions.csv", ContentFile(predictions), save=False)
-    Submission.objects.filter(pk=submission_id).update(file=submission.file.name, file_size=len(predictions))
-    if not lifecycle.submission_mark_scoring(submission_id=submission_id):
-        return Submission.objects.values_list("status", flat=True).get(pk=submission_id)
-    return submission_score(submission_id=submission_id, count_attempt=False)
+            submission_fail(submission_id=submission_id, token=token, message=result.failure,
+                            detail=f"exit={result.exit_code} timed_out={result.timed_out} oom={result.oom_killed}")
+            return None
+        return (workdir / "output" / "predictions.csv").read_bytes()
 
 
 def submission_fail_no_sandbox(*, submission_id: int) -> str:
     """Give up when no sandbox engine answered after every retry; the team may submit again."""
-    message = ("No sandbox host could run your model (its container engine did not answer). This does not "
-               "count against your limits; submit again later, and tell the organisers if it persists.")
-    if lifecycle.submission_mark_failed(submission_id=submission_id, message=message, detail="engine unavailable",
-                                        sources=[SubmissionStatus.QUEUED, SubmissionStatus.RUNNING]):
-        from arena.submissions.services.notify import notify_team_of_result
-
-        notify_team_of_result(submission_id=submission_id)
-    return SubmissionStatus.FAILED
+    submission_fail(
+        submission_id=submission_id, cause=FailureCause.PLATFORM, detail="engine unavailable",
+        sources=[SubmissionStatus.QUEUED],
+        message=("No sandbox host could run your model (its container engine did not answer). This does not "
+                 "count against your limits; submit again later, and tell the organisers if it persists."))
+    return _status_of(submission_id)
 
 
-def _fail_run(submission_id: int, *, message: str, detail: str = "") -> None:
-    if lifecycle.submission_mark_failed(submission_id=submission_id, message=message, detail=detail,
-                                        sources=[SubmissionStatus.RUNNING]):
-        from arena.submissions.services.notify import notify_team_of_result
+def sandbox_host_sweep() -> int:
+    """Remove the sandbox containers and volumes a crashed run left on this host: those older than any live
+    run can be (the container task's time limit), so other workers' runs are spared."""
+    if not engine_available():
+        log.warning("sandbox sweep at start: no container engine answers")
+        return 0
+    removed = sweep_sandboxes(older_than_s=settings.ARENA_CONTAINER_TASK_SECONDS + 120)
+    log.info("sandbox sweep at start: removed %d container(s) left by crashed runs", removed)
+    return removed
 
-        notify_team_of_result(submission_id=submission_id)
+
+def _status_of(submission_id: int) -> str:
+    return Submission.objects.values_list("status", flat=True).get(pk=submission_id)

@@ -5,19 +5,22 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import InterfaceError, OperationalError, transaction
 
 import scorers
 from arena.challenges.models import Phase, Track
-from arena.leaderboards.services import leaderboard_refresh
+from arena.leaderboards.services import leaderboard_lock_phase, leaderboard_refresh
 from arena.submissions.models import ScoreSplit, Submission, SubmissionScore, SubmissionStatus
 from arena.submissions.services import lifecycle
+from arena.submissions.services.failure import FailureCause, submission_fail
+from arena.submissions.services.lease import lease_kept
 from arena.submissions.services.notify import notify_team_of_result
+from arena.submissions.services.queueing import submission_dispatch_now
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +39,8 @@ def _copy_to(field_file, dest: Path) -> Path:
 
 @contextmanager
 def materialised_inputs(submission: Submission):
-    """A temporary folder holding the prediction, the phase references and the track assets."""
+    """A temporary folder holding the prediction, the phase references, the track assets and the phase's
+    candidate list."""
     phase: Phase = submission.phase
     track: Track = phase.track
     with tempfile.TemporaryDirectory(prefix="arena-score-") as tmp:
@@ -50,64 +54,74 @@ def materialised_inputs(submission: Submission):
             assets = root / "assets"
             for asset in track.assets.all():
                 _copy_to(asset.file, assets / Path(asset.path).name)
-        yield golds, pred, assets
+        candidates = _copy_to(phase.candidates, root / "candidates") if phase.candidates else None
+        yield golds, pred, assets, candidates
 
 
-@transaction.atomic
-def _fail(submission_id: int, *, message: str, detail: str = "") -> None:
-    if lifecycle.submission_mark_failed(
-        submission_id=submission_id, message=message, detail=detail, sources=[SubmissionStatus.SCORING]
-    ):
-        notify_team_of_result(submission_id=submission_id)
+ATTEMPTS_USED_MESSAGE = (
+    "Scoring was interrupted {interrupted} times, so it was stopped. "
+    "Your submission does not count against your limits; please submit it again."
+)
+#: Faults of the database connection: the work is handed back to the queue, and no attempt is spent.
+TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError)
 
 
-def submission_score(*, submission_id: int, count_attempt: bool = True) -> str:
-    """Score one submission. Safe to run twice and after a worker died half-way.
+def submission_score(*, submission_id: int, token: uuid.UUID | None) -> str:
+    """Claim a queued prediction-file submission with ``token`` and score it.
 
-    Returns the submission's status afterwards.
+    Safe to run twice, late, or after a worker died half-way: only the message that carries the
+    submission's current claim token goes on. Returns the submission's status afterwards.
     """
+    if not lifecycle.submission_claim(submission_id=submission_id, token=token, to=SubmissionStatus.SCORING):
+        return _status_of(submission_id)
+    return submission_score_held(submission_id=submission_id, token=token)
+
+
+def submission_score_held(*, submission_id: int, token: uuid.UUID | None) -> str:
+    """Score a submission this worker holds (status scoring, claim ``token``) and put it on the board."""
     submission = Submission.objects.select_related("phase__track").get(pk=submission_id)
-    if submission.status == SubmissionStatus.QUEUED:
-        if not lifecycle.submission_mark_scoring(submission_id=submission_id):
-            return Submission.objects.values_list("status", flat=True).get(pk=submission_id)
-    elif submission.status != SubmissionStatus.SCORING:
-        # scored, failed, cancelled: nothing to do; running belongs to the sandbox.
-        return submission.status
-
-    if count_attempt:  # a container run counts its attempt when it starts
-        Submission.objects.filter(pk=submission_id).update(attempts=F("attempts") + 1)
-    submission.refresh_from_db()
     if submission.attempts > settings.ARENA_MAX_ATTEMPTS:
-        lifecycle.submission_mark_failed(
-            submission_id=submission_id,
-            message=(
-                f"Scoring was interrupted {submission.attempts - 1} times, so it was stopped. "
-                "Your submission does not count against your limits; please submit it again."
-            ),
-            detail="attempt cap reached",
-        )
-        return SubmissionStatus.FAILED
+        submission_fail(submission_id=submission_id, token=token, cause=FailureCause.PLATFORM,
+                        message=ATTEMPTS_USED_MESSAGE.format(interrupted=submission.attempts - 1),
+                        detail="attempt cap reached")
+        return _status_of(submission_id)
+    try:
+        with lease_kept(submission_id=submission_id, token=token):
+            return _score(submission, token)
+    except TRANSIENT_DB_ERRORS as exc:
+        log.warning("database fault while scoring submission %s, handing it back: %s", submission_id, exc)
+        _hand_back(submission_id, token)
+        return SubmissionStatus.QUEUED
 
+
+def _score(submission: Submission, token) -> str:
+    submission_id = submission.pk
     track = submission.phase.track
     try:
         scorer = scorers.get_scorer(track.scorer_key)
-        with materialised_inputs(submission) as (golds, pred, assets):
+        with materialised_inputs(submission) as (golds, pred, assets, candidates):
             results = scorer.score_splits(
-                golds=golds, pred=pred, options=track.scorer_options, assets=assets
+                golds=golds, pred=pred, options=track.scorer_options, assets=assets, candidates=candidates
             )
     except scorers.SubmissionFormatError as exc:
         if exc.file == "prediction":
-            _fail(submission_id, message=str(exc))
+            submission_fail(submission_id=submission_id, token=token, message=str(exc))
         else:  # the phase's reference is at fault, not the team
-            log.error("reference of phase %s is invalid: %s", submission.phase_id, exc)
-            _fail(submission_id, message=MISCONFIGURED_MESSAGE, detail=str(exc))
-        return SubmissionStatus.FAILED
+            submission_fail(submission_id=submission_id, token=token, message=MISCONFIGURED_MESSAGE,
+                            detail=f"reference of phase {submission.phase_id}: {exc}",
+                            cause=FailureCause.CONFIGURATION)
+        return _status_of(submission_id)
     except scorers.ScorerError as exc:  # options, assets, unreadable files: the track's set-up
-        log.error("scorer misconfigured for track %s: %s", track.pk, exc)
-        _fail(submission_id, message=MISCONFIGURED_MESSAGE, detail=str(exc))
-        return SubmissionStatus.FAILED
+        submission_fail(submission_id=submission_id, token=token, message=MISCONFIGURED_MESSAGE,
+                        detail=f"scorer of track {track.pk}: {exc}", cause=FailureCause.CONFIGURATION)
+        return _status_of(submission_id)
 
     with transaction.atomic():
+        # Lock order: the phase first (see arena.submissions.services.intake).
+        leaderboard_lock_phase(phase_id=submission.phase_id)
+        if not lifecycle.submission_mark_scored(submission_id=submission_id, token=token):
+            # Cancelled, re-queued or taken over while we scored: this run leaves nothing behind.
+            return _status_of(submission_id)
         for split, result in results.items():
             payload = result.to_json()
             SubmissionScore.objects.update_or_create(
@@ -118,11 +132,24 @@ def submission_score(*, submission_id: int, count_attempt: bool = True) -> str:
                     "breakdown": payload.get("breakdown") or {},
                 },
             )
-        if not lifecycle.submission_mark_scored(submission_id=submission_id):
-            # Cancelled (or re-queued) while we scored: keep no scores for this run.
-            transaction.set_rollback(True)
-            return Submission.objects.values_list("status", flat=True).get(pk=submission_id)
         # The board changes in the same transaction: a scored submission is on it at once.
         leaderboard_refresh(phase_id=submission.phase_id, team_ids=[submission.team_id])
         notify_team_of_result(submission_id=submission_id)
+    log.info("submission %s scored", submission_id)
     return SubmissionStatus.SCORED
+
+
+def _hand_back(submission_id: int, token) -> None:
+    """Give the submission back to the queue after a database fault; if the database is still away, the
+    lease lapses and the reconciler does it."""
+    try:
+        with transaction.atomic():
+            new_token = lifecycle.submission_release(submission_id=submission_id, token=token)
+        if new_token is not None:
+            submission_dispatch_now(submission_id=submission_id, token=new_token)
+    except TRANSIENT_DB_ERRORS as exc:
+        log.warning("could not hand submission %s back yet (%s); the reconciler will", submission_id, exc)
+
+
+def _status_of(submission_id: int) -> str:
+    return Submission.objects.values_list("status", flat=True).get(pk=submission_id)

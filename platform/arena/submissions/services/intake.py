@@ -1,0 +1,159 @@
+"""Taking in a submission, whatever its kind and wherever it comes from (web, API, CLI, direct upload).
+
+Two steps every entry point shares: ``submission_intake_team`` says whether the user's team may
+submit to the phase at all (the same eligibility as downloads, plus the phase's window and the
+kinds the track takes); ``submission_insert`` checks the team's limits and inserts the row under
+a lock, then queues it through the outbox.
+
+Lock order: a transaction that locks several of them takes the phase, then the team, then
+submission rows, and every such lock is ``FOR NO KEY UPDATE``, which the foreign-key checks of
+concurrent inserts (``FOR KEY SHARE``) never wait for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from arena.audit.services import audit_record
+from arena.challenges.models import Phase, SubmissionKind
+from arena.core.errors import DomainError, PermissionDenied, QuotaExceeded
+from arena.participation.selectors import data_access
+from arena.submissions.models import COUNTED_STATUSES, IN_FLIGHT_STATUSES, Submission
+from arena.submissions.services.queueing import submission_enqueue
+from arena.submissions.services.refusals import submission_refusal_brake
+from arena.teams.models import Team
+
+#: The limits a phase sets (or takes from its track), counted per team; failed and cancelled do not count.
+LIMITS = ("max_total", "max_per_day", "max_in_flight")
+
+
+@dataclass(frozen=True)
+class MethodInfo:
+    name: str
+    description: str = ""
+    paper_url: str = ""
+    code_url: str = ""
+
+    def as_fields(self) -> dict:
+        return dict(method_name=self.name.strip()[:100], method_description=self.description.strip(),
+                    paper_url=self.paper_url.strip(), code_url=self.code_url.strip())
+
+
+@dataclass(frozen=True)
+class Intake:
+    """A submission that passed every check but the limits: where it goes and for whom."""
+
+    phase: Phase
+    team: Team
+    idempotency_key: str
+    #: The submission an earlier request with the same idempotency key created, if any.
+    existing: Submission | None
+
+
+def submission_intake_team(*, user, phase: Phase) -> Team:
+    """The team ``user`` submits for in ``phase``, after every rule that is not a limit."""
+    challenge = phase.track.challenge
+    access = data_access(user, challenge, action="submit")
+    if access.refusal is not None:
+        raise access.refusal
+    if access.team is None:
+        raise PermissionDenied(f"Join or create a team for '{challenge.title}' before submitting.",
+                               code="not_in_team")
+    now = timezone.now()
+    if now < phase.opens_at:
+        raise DomainError(f"Phase '{phase.title}' opens on {phase.opens_at:%Y-%m-%d %H:%M} UTC.",
+                          code="phase_not_open", status=403)
+    if now >= phase.closes_at:
+        raise DomainError(f"Phase '{phase.title}' closed on {phase.closes_at:%Y-%m-%d %H:%M} UTC.",
+                          code="phase_closed", status=403)
+    return access.team
+
+
+def submission_intake(*, user, phase: Phase, kind: str, method: MethodInfo | None,
+                      idempotency_key: str = "") -> Intake:
+    """Every check that needs no file: the track takes this kind, the method is named, the team may
+    submit; and the submission an earlier request with this idempotency key made, if any."""
+    phase = Phase.objects.select_related("track__challenge").get(pk=phase.pk)
+    if kind not in phase.track.accepted_kinds:
+        raise DomainError(
+            "This track takes containerised models, not prediction files." if kind == SubmissionKind.FILE
+            else "This track takes prediction files, not containerised models.", code="kind_not_accepted")
+    if method is not None and not method.name.strip():
+        raise DomainError("Name your method (e.g. 'wav2vec2 + MLP'); it is shown on the leaderboard.",
+                          code="invalid", details={"field": "method_name"})
+    team = submission_intake_team(user=user, phase=phase)
+    key = idempotency_key.strip()[:100]
+    existing = Submission.objects.filter(team=team, idempotency_key=key).first() if key else None
+    if existing is None:
+        submission_refusal_brake(team=team, phase=phase)
+    return Intake(phase=phase, team=team, idempotency_key=key,
+                  existing=_same_request(existing, phase) if existing else None)
+
+
+def submission_insert(*, user, intake: Intake, row: dict, audit: dict) -> tuple[Submission, bool]:
+    """Check the team's limits and insert the submission under a lock on the team; queue it on commit.
+
+    Returns (submission, created): a concurrent request with the same idempotency key that won the
+    race is returned instead, and uses no more of the limits.
+    """
+    phase, team = intake.phase, intake.team
+    with transaction.atomic():
+        # The lock serialises one team's uploads, so N parallel requests at a limit admit exactly it.
+        Team.objects.select_for_update(no_key=True).only("pk").get(pk=team.pk)
+        if intake.idempotency_key:
+            existing = Submission.objects.filter(team=team, idempotency_key=intake.idempotency_key).first()
+            if existing is not None:
+                return _same_request(existing, phase), False
+        _quota_check(team=team, phase=phase, now=timezone.now())
+        submission = Submission.objects.create(
+            phase=phase, team=team, submitted_by=user, idempotency_key=intake.idempotency_key, **row)
+        submission_enqueue(submission=submission)
+        audit_record(actor=user, action="submission.create", target=submission,
+                     challenge=phase.track.challenge, details={"phase": phase.pk, "kind": row["kind"], **audit})
+    submission.refresh_from_db()
+    return submission, True
+
+
+def _quota_check(*, team: Team, phase: Phase, now: datetime) -> None:
+    """The phase's limits (each one the phase's own, else the track's)."""
+    counted = Submission.objects.filter(team=team, phase=phase, status__in=COUNTED_STATUSES)
+    max_total, max_per_day, max_in_flight = (phase.limit(name) for name in LIMITS)
+    if max_total is not None:
+        used = counted.count()
+        if used >= max_total:
+            raise QuotaExceeded(
+                f"Your team has used all {max_total} submissions of this phase.",
+                details={"limit": "total", "allowed": max_total, "used": used},
+            )
+    if max_per_day is not None:
+        midnight = datetime.combine(now.date(), time.min, tzinfo=now.tzinfo)
+        used = counted.filter(created_at__gte=midnight).count()
+        if used >= max_per_day:
+            resets = midnight + timedelta(days=1)
+            raise QuotaExceeded(
+                f"Your team has made {used} of its {max_per_day} submissions today; "
+                f"the count resets at {resets:%Y-%m-%d %H:%M} UTC.",
+                details={"limit": "per_day", "allowed": max_per_day, "used": used,
+                         "resets_at": resets.isoformat()},
+            )
+    if max_in_flight is not None:
+        used = counted.filter(status__in=IN_FLIGHT_STATUSES).count()
+        if used >= max_in_flight:
+            raise QuotaExceeded(
+                f"Your team already has {used} submission(s) being scored (at most {max_in_flight}); "
+                "wait until one finishes.",
+                details={"limit": "in_flight", "allowed": max_in_flight, "used": used},
+            )
+
+
+def _same_request(existing: Submission, phase: Phase) -> Submission:
+    if existing.phase_id != phase.pk:
+        raise DomainError(
+            "This Idempotency-Key was already used for a submission to another phase; send a new key.",
+            code="idempotency_key_reused", status=409,
+        )
+    return existing

@@ -53,8 +53,8 @@ def test_challenge_list_shows_tracks_and_phase_ids_in_order(client, mer):
     [challenge] = response.json()
     assert {k: v for k, v in challenge.items() if k != "tracks"} == {
         "slug": "mer", "title": "MER", "summary": "Emotions", "starts_at": _iso(mer["challenge"].starts_at),
-        "ends_at": _iso(mer["challenge"].ends_at), "is_published": True, "requires_approval": True,
-        "requires_signed_agreement": False, "max_team_size": 4, "url": "http://testserver/c/mer/",
+        "ends_at": _iso(mer["challenge"].ends_at), "entry_deadline": None, "is_published": True,
+        "requires_approval": True, "requires_signed_agreement": False, "max_team_size": 4, "url": "http://testserver/c/mer/",
     }
     assert [(t["slug"], t["scorer_key"], [(p["id"], p["slug"], p["is_open"]) for p in t["phases"]])
             for t in challenge["tracks"]] == [

@@ -25,10 +25,15 @@ def _session_cookie(user) -> str:
     return session.session_key
 
 
+@pytest.mark.parametrize("on", ["track", "phase"])
 @pytest.mark.parametrize("limit_field", ["max_per_day", "max_total", "max_in_flight"])
-def test_parallel_uploads_at_the_limit_admit_exactly_the_limit(live_server, limit_field):
+def test_parallel_uploads_at_the_limit_admit_exactly_the_limit(live_server, limit_field, on):
     limits = {"max_per_day": None, "max_total": None, "max_in_flight": None, limit_field: 3}
-    phase = PhaseFactory(**{f"track__{k}": v for k, v in limits.items()})
+    if on == "track":
+        phase = PhaseFactory(**{f"track__{k}": v for k, v in limits.items()})
+    else:  # the phase's own limit, under a more generous track
+        phase = PhaseFactory(**{f"track__{k}": (None if v is None else 50) for k, v in limits.items()},
+                             **{limit_field: 3})
     members = [UserFactory() for _ in range(4)]
     ready_team(challenge=phase.track.challenge, members=members)
     cookies = [_session_cookie(u) for u in members]

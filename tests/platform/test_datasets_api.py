@@ -37,7 +37,7 @@ def test_datasets_list(client, abaw):
     response = client.get("/api/v1/challenges/abaw/datasets")
     assert response.status_code == 200
     assert response.json() == [{
-        "slug": "aff-wild2", "title": "Aff-Wild2", "description": "Videos.",
+        "slug": "aff-wild2", "title": "Aff-Wild2", "description": "Videos.", "licence": None,
         "files": [{"id": abaw["train"].pk, "name": "train.csv", "kind": "train", "size": 16,
                    "sha256": hashlib.sha256(abaw["data"]).hexdigest(), "hidden_from_participants": False}],
     }]

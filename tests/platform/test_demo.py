@@ -72,3 +72,19 @@ def test_demo_pages_and_admin_work_for_the_demo_accounts(demo, settings):
     response = organiser.get("/admin/challenges/track/")
     assert response.status_code == 200
     assert response.context["cl"].result_count == len(MER_TRACKS)
+
+
+def test_mer_semi_hides_its_test_clips_in_a_published_pool(demo):
+    import scorers
+
+    phases = Phase.objects.filter(track__slug="mer-semi")
+    assert phases.count() == 2 and not phases.filter(candidates="").exists()
+    pool = DatasetFile.objects.get(dataset__challenge__slug="mer-style", kind="unlabelled_pool")
+    scorer = scorers.get_scorer("mer.discrete")
+    for phase in phases:
+        listed = phase.candidates.open("rb").read()
+        assert listed == pool.file.open("rb").read()  # the pool teams download is the published list
+        assert len(listed.splitlines()) == 1 + 400
+        references = [phase.reference_public.open("rb").read(), phase.reference_private.open("rb").read()]
+        scorer.check_references(references, candidates=listed)  # the list covers the test clips
+    assert not Phase.objects.exclude(track__slug="mer-semi").exclude(candidates="").exists()

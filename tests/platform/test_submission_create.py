@@ -191,3 +191,20 @@ def test_a_phase_limit_overrides_the_tracks_and_an_empty_one_falls_back(world):
     phase.save()
     _submit(user, phase)
     assert Submission.objects.filter(phase=phase).count() == 2
+
+
+def test_the_phase_page_and_api_say_what_the_team_has_left(client, world):
+    user, phase, _ = world  # 3 per day, 4 in total, 2 in flight
+    _submit(user, phase)
+    client.force_login(user)
+    page = client.get(f"/c/{phase.track.challenge.slug}/t/{phase.track.slug}/p/{phase.slug}/").text
+    assert ("Your team: 3 of 4 left in total; 2 of 3 left today (resets 00:00 UTC); 1 of at most 2 being scored."
+            in " ".join(page.split()))
+    limits = client.get(f"/api/v1/phases/{phase.pk}").json()["my_limits"]
+    midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    assert [(u["limit"], u["allowed"], u["used"], u["left"], u["text"]) for u in limits] == [
+        ("total", 4, 1, 3, "3 of 4 left in total"), ("per_day", 3, 1, 2, "2 of 3 left today (resets 00:00 UTC)"),
+        ("in_flight", 2, 1, 1, "1 of at most 2 being scored")]
+    assert limits[1]["resets_at"] == midnight.isoformat().replace("+00:00", "Z")
+    client.logout()
+    assert client.get(f"/api/v1/phases/{phase.pk}").json()["my_limits"] is None

@@ -3,7 +3,7 @@ from django.utils.translation import ngettext
 
 from arena.challenges import services
 from arena.challenges.forms import ChallengeAdminForm, PhaseAdminForm, TrackAdminForm
-from arena.challenges.models import Challenge, Licence, Phase, Track, TrackAsset
+from arena.challenges.models import Challenge, DatasetLicence, Licence, Phase, Track, TrackAsset
 from arena.core.admin_scoping import OrganiserScopedAdmin, ScopedStackedInline, ScopedTabularInline, scoped_filter
 from arena.core.errors import DomainError
 from arena.submissions.models import Submission
@@ -11,9 +11,43 @@ from arena.submissions.services.actions import submission_rerun
 
 
 class LicenceInline(ScopedStackedInline):
+    """Versions of the challenge licence; datasets' own licences are edited on each dataset."""
+
     model = Licence
     parent_challenge_path = ""
     fields = ("version", "title", "text")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(dataset__isnull=True)
+
+
+@admin.register(DatasetLicence)
+class DatasetLicenceAdmin(OrganiserScopedAdmin):
+    """A dataset's own licence, one row per version: downloads of the dataset's files need the team's
+    acceptance of its current version in addition to the challenge licence."""
+
+    organiser_can_delete = False
+    list_display = ("dataset", "version", "title", "requires_signed_agreement", "requires_approval",
+                    "published_at")
+    list_filter = (scoped_filter("challenge"),)
+    list_select_related = ("dataset",)
+    fields = ("dataset", "version", "title", "text", "requires_signed_agreement", "requires_approval")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(dataset__isnull=False)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("dataset", "version") if obj is not None else ()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "dataset":
+            field.required = True
+        return field
+
+    def save_model(self, request, obj, form, change) -> None:
+        obj.challenge = obj.dataset.challenge
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Challenge)
@@ -31,7 +65,7 @@ class ChallengeAdmin(OrganiserScopedAdmin):
     fieldsets = (
         (None, {"fields": ("title", "slug", "summary", "is_published")}),
         ("Pages", {"fields": ("overview", "rules")}),
-        ("Dates", {"fields": ("starts_at", "ends_at")}),
+        ("Dates", {"fields": ("starts_at", "ends_at", "entry_deadline")}),
         ("Participation", {"fields": ("requires_approval", "requires_signed_agreement", "max_team_size")}),
         ("Organisers", {"fields": ("organisers", "add_organiser")}),
     )

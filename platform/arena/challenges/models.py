@@ -51,6 +51,11 @@ class Challenge(models.Model):
     rules = models.TextField(blank=True)
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
+    entry_deadline = models.DateTimeField(
+        null=True, blank=True,
+        help_text="After it no team may be formed and nobody may join one (leaving stays possible). "
+        "Between the start and the end of the challenge; empty: entry is open until the end.",
+    )
     is_published = models.BooleanField(
         default=False, help_text="Shown to everyone. Unpublished challenges are seen by organisers only."
     )
@@ -75,6 +80,12 @@ class Challenge(models.Model):
             models.CheckConstraint(
                 condition=Q(ends_at__gt=F("starts_at")), name="challenge_ends_after_start"
             ),
+            models.CheckConstraint(
+                condition=Q(entry_deadline__isnull=True)
+                | Q(entry_deadline__gte=F("starts_at"), entry_deadline__lte=F("ends_at")),
+                name="challenge_entry_deadline_within_dates",
+                violation_error_message="The entry deadline must lie between the challenge's start and end.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -82,22 +93,48 @@ class Challenge(models.Model):
 
 
 class Licence(models.Model):
-    """A version of a challenge's end-user licence agreement. A new version needs new acceptance."""
+    """A version of a challenge's end-user licence agreement, or of one dataset's own licence
+    (``dataset`` set). A new version needs new acceptance.
+
+    The challenge licence follows the challenge's signed-agreement and approval settings; a
+    dataset licence carries its own.
+    """
 
     challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="licences")
+    dataset = models.ForeignKey(
+        "datasets.Dataset", null=True, blank=True, on_delete=models.CASCADE, related_name="licences",
+        help_text="Empty for the challenge licence; set for a dataset's own licence.",
+    )
     version = models.PositiveIntegerField()
     title = models.CharField(max_length=200)
     text = models.TextField()
+    requires_signed_agreement = models.BooleanField(
+        default=False, help_text="Dataset licence only: teams upload it signed (PDF) before downloading."
+    )
+    requires_approval = models.BooleanField(
+        default=False, help_text="Dataset licence only: organisers approve each team's acceptance."
+    )
     published_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["challenge", "-version"]
         constraints = [
-            models.UniqueConstraint(fields=["challenge", "version"], name="licence_version_unique"),
+            models.UniqueConstraint(fields=["challenge", "version"], condition=Q(dataset__isnull=True),
+                                    name="licence_version_unique"),
+            models.UniqueConstraint(fields=["dataset", "version"], condition=Q(dataset__isnull=False),
+                                    name="dataset_licence_version_unique"),
         ]
 
     def __str__(self) -> str:
         return f"{self.title} v{self.version}"
+
+
+class DatasetLicence(Licence):
+    """Dataset licences, as organisers manage them in the admin (the same rows as ``Licence``)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "dataset licence"
 
 
 class SubmissionKind(models.TextChoices):

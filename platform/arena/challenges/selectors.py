@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Prefetch, Q, QuerySet
 
 from arena.challenges.models import Challenge, Licence, Phase, Track
@@ -33,7 +35,13 @@ def challenges_organised_by(user) -> QuerySet[Challenge]:
 
 
 def challenge_current_licence(challenge: Challenge) -> Licence | None:
-    return challenge.licences.order_by("-version").first()
+    """The challenge licence (not a dataset's own) in its highest version."""
+    return challenge.licences.filter(dataset__isnull=True).order_by("-version").first()
+
+
+def dataset_current_licence(dataset: Any) -> Licence | None:
+    """The dataset's own licence in its highest version, or None when only the challenge licence applies."""
+    return Licence.objects.filter(dataset=dataset).order_by("-version").first()
 
 
 def challenge_with_tracks(challenge: Challenge) -> Challenge:

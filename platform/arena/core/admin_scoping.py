@@ -22,6 +22,7 @@ from arena.core.keys import sha256_of
 CHALLENGE_PATHS = {
     "challenges.challenge": "",
     "challenges.licence": "challenge",
+    "challenges.datasetlicence": "challenge",
     "challenges.track": "challenge",
     "challenges.phase": "track__challenge",
     "teams.team": "challenge",

@@ -1,9 +1,12 @@
+from datetime import UTC
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from arena.core.admin_scoping import OrganiserScopedAdmin, ScopedTabularInline, scoped_filter
@@ -17,8 +20,17 @@ from arena.datasets.models import Dataset, DatasetFile, DownloadGrant
 class DatasetFileInline(ScopedTabularInline):
     model = DatasetFile
     parent_challenge_path = "challenge"
-    fields = ("name", "kind", "file", "hidden_from_participants", "size", "sha256")
-    readonly_fields = ("size", "sha256")
+    fields = ("name", "kind", "file", "hidden_from_participants", "release_at", "release_status", "size", "sha256")
+    readonly_fields = ("release_status", "size", "sha256")
+
+    @admin.display(description="Release")
+    def release_status(self, dataset_file: DatasetFile) -> str:
+        if dataset_file.pk is None:
+            return "-"
+        if dataset_file.release_at is None or dataset_file.release_at <= timezone.now():
+            when = dataset_file.release_at or dataset_file.created_at
+            return f"released {when.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+        return "not yet released"
 
 
 @admin.register(Dataset)

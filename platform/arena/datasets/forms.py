@@ -17,6 +17,11 @@ class RegisterStoredFileForm(forms.Form):
     hidden_from_participants = forms.BooleanField(
         required=False, help_text="Hidden test inputs of container tracks: only the sandbox reads them.",
     )
+    release_at = forms.DateTimeField(
+        required=False, label="Release at",
+        help_text="Participants see and download the file from this time on (UTC, e.g. 2026-06-01 12:00). "
+                  "Empty: released at once.",
+    )
 
 
 class UploadTicketForm(forms.Form):

@@ -45,6 +45,11 @@ class DatasetFile(models.Model):
     hidden_from_participants = models.BooleanField(
         default=False, help_text="Hidden test inputs of container tracks: only the sandbox reads them."
     )
+    release_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="Participants see and download the file from this time on (organisers always do). "
+        "Empty: released now.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -72,7 +72,7 @@ def dataset_file_download_link(*, user: Any, dataset_file_id: int, ip_address: s
     if dataset_file is None:
         raise NotFound("No such dataset file.", code="not_found")
     challenge = dataset_file.dataset.challenge
-    access = data_access(user, challenge)
+    access = data_access(user, challenge, dataset=dataset_file.dataset)
     access.ensure_can_download()
     seconds = settings.ARENA_DOWNLOAD_URL_SECONDS
     issued_at = timezone.now()
@@ -113,7 +113,8 @@ def _key_in_use(key: str) -> bool:
 
 @transaction.atomic
 def dataset_file_register(*, actor: Any, dataset: Dataset, key: str, name: str = "", kind: str,
-                          hidden_from_participants: bool = False) -> DatasetFile:
+                          hidden_from_participants: bool = False,
+                          release_at: datetime | None = None) -> DatasetFile:
     """Attach an object already in storage to a dataset, recording its size and sha256.
 
     The object is read once, as a stream. A key that another record (reference, asset,
@@ -136,11 +137,12 @@ def dataset_file_register(*, actor: Any, dataset: Dataset, key: str, name: str =
     sha256, size = stored_digest(key)
     dataset_file = DatasetFile.objects.create(
         dataset=dataset, name=name, kind=kind, file=key, size=size, sha256=sha256,
-        hidden_from_participants=hidden_from_participants,
+        hidden_from_participants=hidden_from_participants, release_at=release_at,
     )
     audit_record(
         actor=actor, action="dataset_file.register", target=dataset_file, challenge=dataset.challenge,
-        details={"dataset": dataset.slug, "name": name, "key": key, "size": size, "sha256": sha256},
+        details={"dataset": dataset.slug, "name": name, "key": key, "size": size, "sha256": sha256,
+                 "release_at": release_at.isoformat() if release_at else None},
     )
     return dataset_file
 

@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from arena.challenges.selectors import challenges_visible_to
@@ -8,15 +9,17 @@ from arena.core.errors import DomainError
 from arena.datasets.models import DownloadChannel
 from arena.datasets.selectors import datasets_for
 from arena.datasets.services import dataset_file_download_link
-from arena.participation.selectors import data_access
+from arena.participation.selectors import data_access, datasets_with_licence_standing
 
 
 def _list(request, challenge, *, error: DomainError | None = None, status: int = 200):
+    access = data_access(request.user, challenge)
     return render(request, "datasets/list.html", {
         "challenge": challenge,
-        "datasets": datasets_for(challenge, request.user),
-        "access": data_access(request.user, challenge),
+        "datasets": datasets_with_licence_standing(access, datasets_for(challenge, request.user)),
+        "access": access,
         "error": error,
+        "now": timezone.now(),
     }, status=status)
 
 

@@ -113,7 +113,7 @@ def _load_challenge(spec: ChallengeSpec, now, users, summary) -> Challenge:
         if role == f"organiser:{spec.slug}":
             challenge.organisers.add(users[username])
     Licence.objects.get_or_create(
-        challenge=challenge, version=1, defaults={"title": spec.licence_title, "text": spec.licence_text}
+        challenge=challenge, dataset=None, version=1, defaults={"title": spec.licence_title, "text": spec.licence_text}
     )
     return challenge
 
@@ -158,6 +158,11 @@ def _load_track(challenge: Challenge, spec: TrackSpec, order: int, files: TrackF
             phase.reference_public.save("reference-public.csv", ContentFile(files.reference_public), save=False)
             phase.reference_private.save("reference-private.csv", ContentFile(files.reference_private), save=False)
             phase.save(update_fields=["reference_public", "reference_private"])
+        if spec.publishes_candidates and not phase.candidates:
+            # The unlabelled pool participants download is the list the test clips hide in.
+            phase.candidates.save("candidates.csv", ContentFile(files.dataset_files[spec.data.test_inputs]),
+                                  save=False)
+            phase.save(update_fields=["candidates"])
         if spec.accepts_containers and not phase.container_inputs:
             # Models read the same test inputs participants download for file submissions.
             inputs = files.dataset_files[spec.data.test_inputs]
@@ -205,7 +210,7 @@ def _load_teams(challenge: Challenge, users, summary) -> dict[str, tuple[Team, f
         )
         owner = users[members[0]]
         acceptance, created_acceptance = LicenceAcceptance.objects.get_or_create(
-            team=team, licence=challenge.licences.order_by("-version").first(),
+            team=team, licence=challenge.licences.filter(dataset__isnull=True).order_by("-version").first(),
             defaults={"accepted_by": owner, "full_name": owner.username.title(),
                       "affiliation": "AffectArena demo", "accepted_on": timezone.now().date()},
         )

@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.db.models import Prefetch
 
+from arena.challenges.models import Licence
 from arena.core.admin_scoping import OrganiserScopedAdmin, scoped_filter
 from arena.core.errors import DomainError
 from arena.participation import services
@@ -27,10 +28,12 @@ class ParticipationAdmin(OrganiserScopedAdmin):
     actions = ["approve", "deny", "revoke"]
 
     def get_queryset(self, request):
-        acceptances = LicenceAcceptance.objects.select_related("licence").order_by("-licence__version")
+        # The challenge licence only: datasets' own licences are decided on each acceptance.
+        acceptances = (LicenceAcceptance.objects.filter(licence__dataset__isnull=True).select_related("licence")
+                       .order_by("-licence__version"))
         return super().get_queryset(request).select_related("team", "challenge", "decided_by").prefetch_related(
             Prefetch("team__licence_acceptances", queryset=acceptances, to_attr="acceptances"),
-            "challenge__licences",
+            Prefetch("challenge__licences", queryset=Licence.objects.filter(dataset__isnull=True)),
         )
 
     @staticmethod
@@ -83,12 +86,27 @@ class LicenceAcceptanceAdmin(OrganiserScopedAdmin):
     challenge_path = "team__challenge"
     organiser_can_add = False
     organiser_can_delete = False
-    list_display = ("team", "licence", "full_name", "affiliation", "accepted_on", "has_agreement")
+    list_display = ("team", "licence", "dataset", "full_name", "affiliation", "accepted_on", "has_agreement",
+                    "approved_at")
     list_filter = (scoped_filter("licence__challenge"),)
-    list_select_related = ("team", "licence")
+    list_select_related = ("team", "licence__dataset")
     readonly_fields = ("team", "licence", "accepted_by", "full_name", "affiliation", "accepted_on",
                        "signed_agreement", "agreement_size", "agreement_sha256", "agreement_uploaded_at",
-                       "agreement_uploaded_by", "created_at")
+                       "agreement_uploaded_by", "approved_at", "approved_by", "created_at")
+    actions = ["approve"]
+
+    @admin.display(description="Dataset")
+    def dataset(self, acceptance: LicenceAcceptance) -> str:
+        return acceptance.licence.dataset.title if acceptance.licence.dataset else "— (challenge licence)"
+
+    @admin.action(description="Approve the selected acceptances of dataset licences")
+    def approve(self, request, queryset):
+        try:
+            done = sum(services.licence_acceptance_approve(actor=request.user, acceptance=a) for a in queryset)
+        except DomainError as exc:
+            self.message_user(request, exc.message, level=messages.ERROR)
+            return
+        self.message_user(request, f"Approved {done} acceptance(s).")
 
     @admin.display(description="Signed agreement", boolean=True)
     def has_agreement(self, acceptance: LicenceAcceptance) -> bool:

@@ -7,7 +7,7 @@ from typing import Any
 
 from arena.challenges.models import Challenge, Licence
 from arena.challenges.permissions import is_organiser
-from arena.challenges.selectors import challenge_current_licence
+from arena.challenges.selectors import challenge_current_licence, dataset_current_licence
 from arena.core.errors import PermissionDenied
 from arena.participation.models import ChallengeBar, LicenceAcceptance, Participation, ParticipationStatus
 from arena.teams.models import Team
@@ -31,6 +31,8 @@ class DataAccess:
     refusal: PermissionDenied | None
     #: The organisers' bar on this person (after a revocation), until lifted.
     bar: ChallengeBar | None = None
+    #: The team's standing on the dataset's own licence, when asked about one dataset.
+    dataset_standing: DatasetLicenceStanding | None = None
 
     @property
     def can_download(self) -> bool:
@@ -48,6 +50,78 @@ class DataAccess:
     def ensure_can_download(self) -> None:
         if self.refusal is not None:
             raise self.refusal
+
+
+@dataclass(frozen=True)
+class DatasetLicenceStanding:
+    """Where a team stands on one dataset's own licence."""
+
+    dataset: Any
+    #: The dataset's current licence; None when only the challenge licence applies.
+    licence: Licence | None
+    acceptance: LicenceAcceptance | None
+    #: The team's latest acceptance of an older version.
+    previous_acceptance: LicenceAcceptance | None
+    #: What is still missing, as the refusal a download would get; None when nothing is.
+    refusal: PermissionDenied | None
+
+    @property
+    def accepted(self) -> bool:
+        return self.acceptance is not None
+
+    @property
+    def needs_agreement(self) -> bool:
+        return (self.licence is not None and self.licence.requires_signed_agreement
+                and self.acceptance is not None and not self.acceptance.signed_agreement)
+
+
+def dataset_licence_standing(team: Team | None, dataset: Any, *, organiser: bool = False) -> DatasetLicenceStanding:
+    """The team's standing on ``dataset``'s own licence: accepted, signed, approved, or what is
+    missing (nothing for the challenge's organisers)."""
+    licence = dataset_current_licence(dataset)
+    acceptance = licence_acceptance_of(team, licence)
+    previous = None
+    if team is not None and licence is not None and acceptance is None:
+        previous = (LicenceAcceptance.objects.filter(team=team, licence__dataset=dataset)
+                    .select_related("licence").order_by("-licence__version").first())
+    return DatasetLicenceStanding(dataset=dataset, licence=licence, acceptance=acceptance,
+                                  previous_acceptance=previous,
+                                  refusal=None if organiser else _dataset_refusal(dataset, licence, acceptance,
+                                                                                  previous))
+
+
+def datasets_with_licence_standing(access: DataAccess, datasets: list) -> list:
+    """``datasets``, each given ``licence_standing`` (its own licence, for ``access``'s team) and
+    ``can_download`` (the challenge rules and that licence both allow it)."""
+    for dataset in datasets:
+        dataset.licence_standing = dataset_licence_standing(access.team, dataset, organiser=access.is_organiser)
+        dataset.can_download = access.can_download and dataset.licence_standing.refusal is None
+    return datasets
+
+
+def _dataset_refusal(dataset, licence, acceptance, previous) -> PermissionDenied | None:
+    if licence is None:
+        return None
+    if acceptance is None:
+        changed = (f" (now version {licence.version}; your team accepted version {previous.licence.version})"
+                   if previous is not None else "")
+        return PermissionDenied(
+            f"'{dataset.title}' has its own licence{changed}: accept it for your team on its licence page "
+            "before downloading its files.",
+            code="dataset_licence_not_accepted",
+        )
+    if licence.requires_signed_agreement and not acceptance.signed_agreement:
+        return PermissionDenied(
+            f"Upload the signed agreement (PDF) for the licence of '{dataset.title}' before downloading its files.",
+            code="dataset_agreement_missing",
+        )
+    if licence.requires_approval and acceptance.approved_at is None:
+        return PermissionDenied(
+            f"The organisers have yet to approve your team's acceptance of the licence of '{dataset.title}'; "
+            "you will get an e-mail.",
+            code="dataset_approval_pending",
+        )
+    return None
 
 
 def licence_acceptance_of(team: Team | None, licence: Licence | None) -> LicenceAcceptance | None:
@@ -84,7 +158,8 @@ ACTIONS = {"download": ("download data", "downloading", "downloads"),
            "submit": ("submit", "submitting", "submissions")}
 
 
-def data_access(user: Any, challenge: Challenge, *, action: str = "download") -> DataAccess:
+def data_access(user: Any, challenge: Challenge, *, action: str = "download",
+                dataset: Any = None) -> DataAccess:
     """The standing of ``user`` in ``challenge``: the one eligibility rule for downloads and submissions
     (``action`` only words the refusal: "download" or "submit").
 
@@ -92,6 +167,8 @@ def data_access(user: Any, challenge: Challenge, *, action: str = "download") ->
     approved (or auto-approved), has accepted the current licence version and, where the
     challenge requires it, has uploaded the signed agreement, and while the organisers have
     not barred them (a revocation bars every member of the team, whatever team they join later).
+    With ``dataset`` (downloads of its files), the team must also have accepted that dataset's
+    own current licence, if it has one, with the signed copy and approval that licence requires.
     """
     organiser = is_organiser(user, challenge)
     bar = None if organiser else challenge_bar_of(user, challenge)
@@ -101,13 +178,17 @@ def data_access(user: Any, challenge: Challenge, *, action: str = "download") ->
     acceptance = licence_acceptance_of(team, licence)
     previous = None
     if team is not None and acceptance is None:
-        previous = (LicenceAcceptance.objects.filter(team=team, licence__challenge=challenge)
+        previous = (LicenceAcceptance.objects
+                    .filter(team=team, licence__challenge=challenge, licence__dataset__isnull=True)
                     .select_related("licence").order_by("-licence__version").first())
     refusal = None if organiser else _refusal(user, challenge, team, participation, licence, acceptance,
                                               previous, bar, ACTIONS[action])
+    standing = dataset_licence_standing(team, dataset, organiser=organiser) if dataset is not None else None
+    if refusal is None and standing is not None and not organiser:
+        refusal = standing.refusal
     return DataAccess(challenge=challenge, is_organiser=organiser, team=team, participation=participation,
                       licence=licence, acceptance=acceptance, previous_acceptance=previous, refusal=refusal,
-                      bar=bar)
+                      bar=bar, dataset_standing=standing)
 
 
 def _refusal(user, challenge, team, participation, licence, acceptance, previous,

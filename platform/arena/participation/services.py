@@ -14,10 +14,11 @@ from django.utils import timezone
 from arena.audit.services import audit_record
 from arena.challenges.models import Challenge
 from arena.challenges.permissions import ensure_organiser
-from arena.challenges.selectors import challenge_current_licence
+from arena.challenges.selectors import challenge_current_licence, dataset_current_licence
 from arena.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from arena.core.keys import sha256_of
 from arena.core.mail import send_notice_on_commit
+from arena.datasets.models import Dataset
 from arena.participation.models import ChallengeBar, LicenceAcceptance, Participation, ParticipationStatus
 from arena.teams.models import Team
 from arena.teams.selectors import team_of
@@ -210,18 +211,37 @@ def _clean_text(value: str, field: str, label: str) -> str:
     return value
 
 
+def _licence_to_accept(challenge: Challenge, dataset: Dataset | None):
+    """The current challenge licence, or the current licence of ``dataset`` (one of the challenge's)."""
+    if dataset is None:
+        licence = challenge_current_licence(challenge)
+        if licence is None:
+            raise NotFound("This challenge has no licence to accept yet.", code="no_licence")
+        return licence
+    if dataset.challenge_id != challenge.pk:
+        raise NotFound("No such dataset.", code="not_found")
+    licence = dataset_current_licence(dataset)
+    if licence is None:
+        raise NotFound(f"'{dataset.title}' has no licence of its own; the challenge licence covers it.",
+                       code="no_licence")
+    return licence
+
+
+def _licence_name(dataset: Dataset | None) -> str:
+    return f"the licence of '{dataset.title}'" if dataset is not None else "the licence"
+
+
 @transaction.atomic
 def licence_accept(*, user, challenge: Challenge, full_name: str, affiliation: str,
-                   accepted_on: date) -> LicenceAcceptance:
-    """Record that ``user`` accepted the current licence version for their team.
+                   accepted_on: date, dataset: Dataset | None = None) -> LicenceAcceptance:
+    """Record that ``user`` accepted the current licence version for their team: the challenge
+    licence, or with ``dataset`` that dataset's own licence.
 
     One acceptance per team and version: a second one is refused with ``already_accepted``.
     The date must be today (one day either way, for time zones).
     """
     team = _team_for(user, challenge)
-    licence = challenge_current_licence(challenge)
-    if licence is None:
-        raise NotFound("This challenge has no licence to accept yet.", code="no_licence")
+    licence = _licence_to_accept(challenge, dataset)
     full_name = _clean_text(full_name, "full_name", "full name")
     affiliation = _clean_text(affiliation, "affiliation", "affiliation (university, lab or company)")
     if abs((accepted_on - timezone.localdate()).days) > 1:
@@ -230,7 +250,7 @@ def licence_accept(*, user, challenge: Challenge, full_name: str, affiliation: s
     existing = LicenceAcceptance.objects.filter(team=team, licence=licence).select_related("accepted_by").first()
     if existing is not None:
         raise Conflict(
-            f"Your team already accepted version {licence.version} of the licence "
+            f"Your team already accepted version {licence.version} of {_licence_name(dataset)} "
             f"({existing.full_name}, {existing.accepted_on:%Y-%m-%d}).",
             code="already_accepted",
         )
@@ -246,7 +266,7 @@ def licence_accept(*, user, challenge: Challenge, full_name: str, affiliation: s
     audit_record(
         actor=user, action="licence.accept", target=acceptance, challenge=challenge,
         details={"team": team.name, "version": licence.version, "full_name": full_name,
-                 "affiliation": affiliation},
+                 "affiliation": affiliation, "dataset": dataset.slug if dataset is not None else None},
     )
     return acceptance
 
@@ -275,33 +295,43 @@ def _check_pdf(upload: UploadedFile) -> None:
 
 
 @transaction.atomic
-def licence_agreement_upload(*, user, challenge: Challenge, upload: UploadedFile) -> LicenceAcceptance:
-    """Attach the signed licence agreement (PDF) to the team's acceptance of the current version.
+def licence_agreement_upload(*, user, challenge: Challenge, upload: UploadedFile,
+                             dataset: Dataset | None = None) -> LicenceAcceptance:
+    """Attach the signed licence agreement (PDF) to the team's acceptance of the current version
+    (of the challenge licence, or with ``dataset`` of that dataset's own licence).
 
     A team may replace it until the organisers approve; a denied team that uploads a new one
     asks for a decision again (back to pending). The organisers are e-mailed.
     """
     team = _team_for(user, challenge)
-    if not challenge.requires_signed_agreement:
-        raise Conflict("This challenge does not ask for a signed agreement.", code="agreement_not_required")
-    licence = challenge_current_licence(challenge)
+    if dataset is None:
+        if not challenge.requires_signed_agreement:
+            raise Conflict("This challenge does not ask for a signed agreement.", code="agreement_not_required")
+        licence = challenge_current_licence(challenge)
+    else:
+        licence = _licence_to_accept(challenge, dataset)
+        if not licence.requires_signed_agreement:
+            raise Conflict(f"The licence of '{dataset.title}' does not ask for a signed agreement.",
+                           code="agreement_not_required")
     acceptance = (LicenceAcceptance.objects.select_for_update().filter(team=team, licence=licence).first()
                   if licence else None)
     if acceptance is None:
-        raise Conflict("Accept the current licence version first, then upload its signed copy.",
+        raise Conflict(f"Accept the current version of {_licence_name(dataset)} first, then upload its signed copy.",
                        code="licence_not_accepted")
     participation = Participation.objects.select_for_update().filter(team=team).first()
     status = participation.status if participation else ParticipationStatus.PENDING
     if status == ParticipationStatus.REVOKED:
         raise PermissionDenied("The organisers revoked your team's access; contact them.",
                                code="participation_revoked")
-    if status == ParticipationStatus.APPROVED and acceptance.signed_agreement:
+    approved = acceptance.approved_at is not None if dataset is not None else status == ParticipationStatus.APPROVED
+    if approved and acceptance.signed_agreement:
         raise Conflict("Your team is approved on the agreement already uploaded; it can no longer be replaced.",
                        code="already_approved")
     _check_pdf(upload)
     digest, size = sha256_of(upload)
     old_key = acceptance.signed_agreement.name if acceptance.signed_agreement else ""
-    acceptance.signed_agreement.save(f"agreement-{team.pk}-v{licence.version}.pdf", upload, save=False)
+    prefix = f"agreement-{team.pk}-{dataset.slug}" if dataset is not None else f"agreement-{team.pk}"
+    acceptance.signed_agreement.save(f"{prefix}-v{licence.version}.pdf", upload, save=False)
     acceptance.agreement_size, acceptance.agreement_sha256 = size, digest
     acceptance.agreement_uploaded_at, acceptance.agreement_uploaded_by = timezone.now(), user
     acceptance.save(update_fields=["signed_agreement", "agreement_size", "agreement_sha256",
@@ -309,16 +339,51 @@ def licence_agreement_upload(*, user, challenge: Challenge, upload: UploadedFile
     if old_key:
         storage = acceptance.signed_agreement.storage
         transaction.on_commit(lambda: storage.delete(old_key))
-    if status == ParticipationStatus.DENIED:
+    if dataset is None and status == ParticipationStatus.DENIED:
         Participation.objects.filter(pk=participation.pk).update(status=ParticipationStatus.PENDING)
     audit_record(
         actor=user, action="licence.agreement_upload", target=acceptance, challenge=challenge,
         details={"team": team.name, "version": licence.version, "sha256": digest, "size": size,
-                 "replaced": bool(old_key)},
+                 "replaced": bool(old_key), "dataset": dataset.slug if dataset is not None else None},
     )
+    where = "participation/participation" if dataset is None else "participation/licenceacceptance"
     _notify_organisers(
         challenge, f"[{challenge.title}] Signed agreement from team '{team.name}'",
-        f"Team '{team.name}' uploaded the signed licence agreement (version {licence.version}). "
-        f"Review it and decide in the organiser admin: {settings.SITE_URL}/admin/participation/participation/",
+        f"Team '{team.name}' uploaded the signed copy of {_licence_name(dataset)} (version {licence.version}). "
+        f"Review it and decide in the organiser admin: {settings.SITE_URL}/admin/{where}/",
     )
     return acceptance
+
+
+@transaction.atomic
+def licence_acceptance_approve(*, actor, acceptance: LicenceAcceptance) -> bool:
+    """Approve a team's acceptance of a dataset licence that requires approval; False if already approved.
+
+    The signed copy must be uploaded first where the licence asks for one. The team is e-mailed.
+    """
+    acceptance = (LicenceAcceptance.objects.select_for_update(of=("self",))
+                  .select_related("licence__dataset", "licence__challenge", "team").get(pk=acceptance.pk))
+    licence = acceptance.licence
+    ensure_organiser(actor, licence.challenge)
+    if licence.dataset_id is None or not licence.requires_approval:
+        raise Conflict(f"'{licence}' does not ask for approval of each acceptance; teams are approved "
+                       "on the challenge instead.", code="approval_not_required")
+    if acceptance.approved_at is not None:
+        return False
+    if licence.requires_signed_agreement and not acceptance.signed_agreement:
+        raise Conflict(f"Team '{acceptance.team.name}' has not uploaded the signed copy of '{licence}' yet.",
+                       code="agreement_missing")
+    acceptance.approved_at, acceptance.approved_by = timezone.now(), actor
+    acceptance.save(update_fields=["approved_at", "approved_by"])
+    audit_record(
+        actor=actor, action="licence.approve", target=acceptance, challenge=licence.challenge,
+        details={"team": acceptance.team.name, "dataset": licence.dataset.slug, "version": licence.version},
+    )
+    challenge = licence.challenge
+    _send(
+        f"[{challenge.title}] Licence of '{licence.dataset.title}' approved",
+        f"The organisers approved your team's acceptance of the licence of '{licence.dataset.title}'. "
+        f"Its files are at {settings.SITE_URL}/c/{challenge.slug}/data/",
+        list(acceptance.team.memberships.values_list("user__email", flat=True)),
+    )
+    return True

@@ -17,6 +17,7 @@ from arena.core.errors import DomainError
 from arena.core.uploads import UploadLimit, limit_uploads
 from arena.submissions.forms import ContainerSubmissionForm, SubmissionForm
 from arena.submissions.selectors import (
+    submission_limits_of,
     submission_visible_logs,
     submission_visible_scores,
     submissions_of_user,
@@ -139,6 +140,7 @@ def _phase_render(request, phase: Phase, *, form=None, model_form=None, status: 
         "submissions": submissions_of_user(user=request.user, phase=phase)[:100] if team else [],
         "is_organiser": is_organiser(request.user, challenge),
         "idempotency_key": idempotency_key or uuid.uuid4().hex,
+        "limits": submission_limits_of(team=team, phase=phase) if team else [],
     }, status=status)
 
 

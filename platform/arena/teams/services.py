@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from arena.audit.services import audit_record
 from arena.challenges.models import Challenge
 from arena.challenges.selectors import challenge_is_visible_to
-from arena.core.errors import Conflict, DomainError, NotFound
+from arena.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from arena.participation.models import Participation, ParticipationStatus
 from arena.participation.selectors import ensure_not_barred
 from arena.teams.models import Team, TeamMembership, TeamRole, new_invite_code
@@ -28,10 +30,19 @@ def _ensure_visible(user, challenge: Challenge) -> None:
 
 
 def _ensure_open(challenge: Challenge) -> None:
-    if challenge.ends_at <= timezone.now():
+    """Refuse forming or joining a team once the challenge has ended or its entry deadline has passed."""
+    now = timezone.now()
+    if challenge.ends_at <= now:
         raise DomainError(
             f"'{challenge.title}' has ended; teams can no longer be formed or changed.",
             code="challenge_ended",
+        )
+    if challenge.entry_deadline is not None and challenge.entry_deadline <= now:
+        deadline = challenge.entry_deadline.astimezone(UTC)
+        raise PermissionDenied(
+            f"Entry to '{challenge.title}' closed at {deadline:%Y-%m-%d %H:%M} UTC; "
+            "no new teams or members are accepted.",
+            code="entry_closed",
         )
 
 

@@ -135,8 +135,10 @@ class ChallengeSummaryOut(serializers.ModelSerializer):
 
     class Meta:
         model = Challenge
-        fields = ["slug", "title", "summary", "starts_at", "ends_at", "is_published", "requires_approval",
-                  "requires_signed_agreement", "max_team_size", "url", "tracks"]
+        fields = ["slug", "title", "summary", "starts_at", "ends_at", "entry_deadline", "is_published",
+                  "requires_approval", "requires_signed_agreement", "max_team_size", "url", "tracks"]
+        extra_kwargs = {"entry_deadline": {
+            "help_text": "After it no team may be formed or joined; null: entry is open until ends_at."}}
 
     def get_url(self, challenge: Challenge) -> str:
         request = self.context.get("request")
@@ -162,15 +164,31 @@ class ChallengeOut(ChallengeSummaryOut):
         return {"version": licence.version, "title": licence.title} if licence else None
 
 
+class LimitUseOut(serializers.Serializer):
+    limit = serializers.ChoiceField(choices=["total", "per_day", "in_flight"])
+    allowed = serializers.IntegerField(allow_null=True)
+    used = serializers.IntegerField()
+    left = serializers.IntegerField(allow_null=True)
+    resets_at = serializers.DateTimeField(allow_null=True)
+    text = serializers.CharField(source="describe", help_text='e.g. "3 of 5 left today (resets 00:00 UTC)"')
+
+
 class PhaseOut(PhaseSummaryOut):
     challenge = serializers.CharField(source="track.challenge.slug")
     track = TrackRulesOut()
     visible_splits = serializers.SerializerMethodField(help_text="Leaderboard splits you may read.")
     candidates_url = serializers.SerializerMethodField(
         help_text="The published candidate list (CSV) uploads must cover exactly, or null.")
+    my_limits = serializers.SerializerMethodField(
+        help_text="Your team's use of this phase's limits (null without a team): allowed is null for no limit.")
 
     class Meta(PhaseSummaryOut.Meta):
-        fields = [*PhaseSummaryOut.Meta.fields, "challenge", "track", "visible_splits", "candidates_url"]
+        fields = [*PhaseSummaryOut.Meta.fields, "challenge", "track", "visible_splits", "candidates_url", "my_limits"]
+
+    @extend_schema_field(LimitUseOut(many=True, allow_null=True))
+    def get_my_limits(self, phase: Phase) -> list[dict] | None:
+        limits = self.context.get("limits")
+        return None if limits is None else LimitUseOut(limits, many=True).data
 
     def get_candidates_url(self, phase: Phase) -> str | None:
         if not phase.candidates:

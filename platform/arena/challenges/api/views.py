@@ -18,6 +18,7 @@ from arena.leaderboards.selectors import leaderboard_visible_splits
 from arena.participation.api.serializers import ErrorSerializer
 from arena.participation.api.views import visible_challenge
 from arena.participation.selectors import data_access, licence_acceptance_of
+from arena.submissions.selectors import submission_limits_of
 from arena.teams.selectors import team_of
 
 NOT_FOUND = {404: ErrorSerializer}
@@ -59,7 +60,9 @@ class PhaseDetailView(APIView):
     def get(self, request, phase_id: int):
         phase = get_object_or_404(Phase.objects.select_related("track__challenge"), pk=phase_id,
                                   track__challenge__in=challenges_visible_to(request.user))
-        context = {"request": request, "visible_splits": leaderboard_visible_splits(phase, request.user)}
+        team = team_of(request.user, phase.track.challenge) if request.user.is_authenticated else None
+        context = {"request": request, "visible_splits": leaderboard_visible_splits(phase, request.user),
+                   "limits": submission_limits_of(team=team, phase=phase) if team else None}
         return Response(PhaseOut(phase, context=context).data)
 
 

@@ -10,6 +10,7 @@ from arena.datasets.selectors import datasets_for
 from arena.datasets.services import dataset_file_download_link
 from arena.participation.api.serializers import ErrorSerializer
 from arena.participation.api.views import visible_challenge
+from arena.participation.selectors import data_access, datasets_with_licence_standing
 
 
 class ChallengeDatasetsView(APIView):
@@ -18,7 +19,9 @@ class ChallengeDatasetsView(APIView):
                    responses={200: DatasetSerializer(many=True), 404: ErrorSerializer})
     def get(self, request, slug: str):
         challenge = visible_challenge(request.user, slug)
-        return Response(DatasetSerializer(datasets_for(challenge, request.user), many=True).data)
+        datasets = datasets_with_licence_standing(data_access(request.user, challenge),
+                                                  datasets_for(challenge, request.user))
+        return Response(DatasetSerializer(datasets, many=True).data)
 
 
 class DatasetFileDownloadUrlView(APIView):

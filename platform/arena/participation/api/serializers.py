@@ -49,6 +49,28 @@ class LicenceStatusSerializer(serializers.Serializer):
     refusal = RefusalSerializer(allow_null=True)
 
 
+class DatasetAcceptanceSerializer(AcceptanceSerializer):
+    approved_at = serializers.DateTimeField(allow_null=True, help_text="When the organisers approved it, "
+                                            "for licences that require approval.")
+
+
+class DatasetLicenceStatusSerializer(serializers.Serializer):
+    """A dataset's own licence and where the requesting person's team stands on it."""
+
+    dataset = serializers.SlugField(source="dataset_standing.dataset.slug")
+    licence = LicenceTextSerializer(source="dataset_standing.licence")
+    requires_signed_agreement = serializers.BooleanField(source="dataset_standing.licence.requires_signed_agreement")
+    requires_approval = serializers.BooleanField(source="dataset_standing.licence.requires_approval")
+    is_organiser = serializers.BooleanField()
+    team = serializers.CharField(source="team.name", allow_null=True, default=None)
+    acceptance = DatasetAcceptanceSerializer(source="dataset_standing.acceptance", allow_null=True)
+    missing = RefusalSerializer(source="dataset_standing.refusal", allow_null=True,
+                                help_text="What the team still has to do for this licence; null when nothing.")
+    can_download = serializers.BooleanField(help_text="Whether the challenge rules and this licence "
+                                            "both allow downloading the dataset's files.")
+    refusal = RefusalSerializer(allow_null=True)
+
+
 class LicenceAcceptInputSerializer(serializers.Serializer):
     full_name = serializers.CharField(max_length=200)
     affiliation = serializers.CharField(max_length=200)

@@ -13,7 +13,7 @@ concurrent inserts (``FOR KEY SHARE``) never wait for.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -22,13 +22,11 @@ from arena.audit.services import audit_record
 from arena.challenges.models import Phase, SubmissionKind
 from arena.core.errors import DomainError, PermissionDenied, QuotaExceeded
 from arena.participation.selectors import data_access
-from arena.submissions.models import COUNTED_STATUSES, IN_FLIGHT_STATUSES, Submission
+from arena.submissions.models import Submission
+from arena.submissions.selectors import submission_limits_of
 from arena.submissions.services.queueing import submission_enqueue
 from arena.submissions.services.refusals import submission_refusal_brake
 from arena.teams.models import Team
-
-#: The limits a phase sets (or takes from its track), counted per team; failed and cancelled do not count.
-LIMITS = ("max_total", "max_per_day", "max_in_flight")
 
 
 @dataclass(frozen=True)
@@ -119,35 +117,21 @@ def submission_insert(*, user, intake: Intake, row: dict, audit: dict) -> tuple[
 
 
 def _quota_check(*, team: Team, phase: Phase, now: datetime) -> None:
-    """The phase's limits (each one the phase's own, else the track's)."""
-    counted = Submission.objects.filter(team=team, phase=phase, status__in=COUNTED_STATUSES)
-    max_total, max_per_day, max_in_flight = (phase.limit(name) for name in LIMITS)
-    if max_total is not None:
-        used = counted.count()
-        if used >= max_total:
-            raise QuotaExceeded(
-                f"Your team has used all {max_total} submissions of this phase.",
-                details={"limit": "total", "allowed": max_total, "used": used},
-            )
-    if max_per_day is not None:
-        midnight = datetime.combine(now.date(), time.min, tzinfo=now.tzinfo)
-        used = counted.filter(created_at__gte=midnight).count()
-        if used >= max_per_day:
-            resets = midnight + timedelta(days=1)
-            raise QuotaExceeded(
-                f"Your team has made {used} of its {max_per_day} submissions today; "
-                f"the count resets at {resets:%Y-%m-%d %H:%M} UTC.",
-                details={"limit": "per_day", "allowed": max_per_day, "used": used,
-                         "resets_at": resets.isoformat()},
-            )
-    if max_in_flight is not None:
-        used = counted.filter(status__in=IN_FLIGHT_STATUSES).count()
-        if used >= max_in_flight:
-            raise QuotaExceeded(
-                f"Your team already has {used} submission(s) being scored (at most {max_in_flight}); "
-                "wait until one finishes.",
-                details={"limit": "in_flight", "allowed": max_in_flight, "used": used},
-            )
+    """Refuse when one of the phase's limits is used up (see ``submission_limits_of``)."""
+    for use in submission_limits_of(team=team, phase=phase, now=now):
+        if use.allowed is None or use.used < use.allowed:
+            continue
+        details = {"limit": use.limit, "allowed": use.allowed, "used": use.used}
+        if use.limit == "total":
+            message = f"Your team has used all {use.allowed} submissions of this phase."
+        elif use.limit == "per_day":
+            message = (f"Your team has made {use.used} of its {use.allowed} submissions today; "
+                       f"the count resets at {use.resets_at:%Y-%m-%d %H:%M} UTC.")
+            details["resets_at"] = use.resets_at.isoformat()
+        else:
+            message = (f"Your team already has {use.used} submission(s) being scored (at most {use.allowed}); "
+                       "wait until one finishes.")
+        raise QuotaExceeded(message, details=details)
 
 
 def _same_request(existing: Submission, phase: Phase) -> Submission:

@@ -177,7 +177,7 @@ def test_the_team_and_data_pages_tell_a_barred_person_to_contact_the_organisers(
     before = _snapshot()
     url = reverse("team-page", args=["mer"])
     response = client.post(url, {"action": "create", "name": "Fresh start"})
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert "The organisers revoked your access to this challenge: Shared the data with a third party." in response.text
     assert 'name="invite_code"' not in response.text
     assert _snapshot() == before

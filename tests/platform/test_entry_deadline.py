@@ -92,9 +92,11 @@ def test_the_team_page_refuses_after_the_deadline(client, mer, clock):  # noqa: 
     url = reverse("team-page", args=["mer"])
     clock.advance(days=1, seconds=1)
     before = _snapshot()
+    page = client.get(url).text
+    assert 'id="entry-closed"' in page and 'value="create"' not in page  # no forms to fill in for nothing
     for data in ({"action": "create", "name": "Late"}, {"action": "join", "invite_code": mer["team"].invite_code}):
         response = client.post(url, data)
-        assert response.status_code == 400
+        assert response.status_code == 403
         assert _closed_message(mer["challenge"]).replace("'", "&#x27;") in response.text
     assert _snapshot() == before
 

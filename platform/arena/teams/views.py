@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from arena.challenges.selectors import challenges_visible_to
@@ -21,6 +22,7 @@ def team_page(request, slug: str):
     status = 200
     if request.method == "POST" and team is None:
         form = create_form if request.POST.get("action") == "create" else join_form
+        status = 400
         if form.is_valid():
             try:
                 if form is create_form:
@@ -33,12 +35,14 @@ def team_page(request, slug: str):
                 return redirect("team-page", slug=challenge.slug)
             except DomainError as exc:
                 form.add_error(exc.details.get("field"), exc.message)
-        status = 400
+                if exc.status == 403:  # not allowed at all (entry closed, barred), as opposed to a wrong entry
+                    status = 403
     elif request.method == "POST":
         messages.error(request, f"You are already in team '{team.name}'; leave it first.")
         status = 409
     context = {"challenge": challenge, "team": team, "create_form": create_form, "join_form": join_form,
-               "bar": challenge_bar_of(request.user, challenge) if team is None else None}
+               "bar": challenge_bar_of(request.user, challenge) if team is None else None,
+               "entry_closed": challenge.entry_deadline is not None and timezone.now() >= challenge.entry_deadline}
     if team is not None:
         context["memberships"] = team.memberships.select_related("user").order_by("joined_at")
         context["participation"] = getattr(team, "participation", None)

@@ -47,7 +47,7 @@ def _decide(*, actor, participation: Participation, status: str, reason: str, ac
     ensure_organiser(actor, participation.challenge)
     # Team before participation, the order team joins and leaves take too: the members read
     # below are the members at the moment of the decision.
-    team = Team.objects.select_for_update().get(pk=participation.team_id)
+    team = Team.objects.select_for_update(no_key=True).get(pk=participation.team_id)
     previous = Participation.objects.select_for_update().values_list("status", flat=True).get(pk=participation.pk)
     if previous == status:
         participation.refresh_from_db()

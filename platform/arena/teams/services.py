@@ -102,7 +102,7 @@ def team_join(*, user, challenge: Challenge, invite_code: str) -> Team:
     ensure_not_barred(user, challenge)
     try:
         # The row lock serialises joins, so the size limit holds under concurrent requests.
-        team = Team.objects.select_for_update().get(challenge=challenge, invite_code=invite_code.strip())
+        team = Team.objects.select_for_update(no_key=True).get(challenge=challenge, invite_code=invite_code.strip())
     except Team.DoesNotExist:
         raise _no_such_code() from None
     _ensure_no_team(user, challenge)

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from arena.challenges.services import phase_reveal_private
+from arena.challenges.services import phase_reveal_results
 from arena.datasets.models import DownloadGrant
 from arena.participation.models import LicenceAcceptance
 from tests.cli.conftest import DATA
@@ -38,9 +38,10 @@ def test_leaderboard_json_and_the_private_split(signed_in, world):
     assert (board["count"], board["split"], [e["team_name"] for e in board["entries"]]) == (1, "public", ["Rivals"])
     hidden = signed_in.run("leaderboard", str(world["phase"].pk), "--split", "private")
     assert hidden.returncode == 5
-    assert hidden.stderr == "arena: The private leaderboard of this phase is hidden until the organisers reveal it.\n"
+    assert hidden.stderr == ("arena: The private leaderboard of this phase is hidden until the organisers reveal "
+                             "the results.\n")
     organiser = world["phase"].track.challenge.organisers.create(username="org", email="org@example.org")
-    phase_reveal_private(actor=organiser, phase=world["phase"])
+    phase_reveal_results(actor=organiser, phase=world["phase"])
     assert signed_in.run("leaderboard", str(world["phase"].pk), "--split", "private").returncode == 0
     assert signed_in.run("leaderboard", "999999").returncode == 4
 

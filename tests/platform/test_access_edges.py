@@ -471,7 +471,6 @@ def _track_post(track, **extra):
         "scorer_options": "{}", "tie_break_metrics": "[]", "accepts_files": "on",
         "max_upload_mb": track.max_upload_mb, "allow_compressed": "on", "max_per_day": track.max_per_day,
         "max_total": track.max_total, "max_in_flight": track.max_in_flight,
-        "leaderboard_mode": track.leaderboard_mode, "max_selected": track.max_selected,
         "container_wall_seconds": track.container_wall_seconds, "container_memory_mb": track.container_memory_mb,
         "container_cpus": str(track.container_cpus), "container_gpus": track.container_gpus,
         "container_pids": track.container_pids, "max_image_mb": track.max_image_mb, "show_container_logs": "on",

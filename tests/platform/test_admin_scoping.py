@@ -128,8 +128,8 @@ def _track_post(challenge, **overrides):
         "challenge": challenge.pk, "title": "New track", "slug": "new-track", "order": 0,
         "summary": "", "description": "", "scorer_key": "mer.discrete", "scorer_options": "{}",
         "tie_break_metrics": "[]", "accepts_files": "on", "max_upload_mb": 50, "allow_compressed": "on",
-        "max_per_day": 5, "max_total": 100, "max_in_flight": 2, "leaderboard_mode": "best",
-        "max_selected": 1, "container_wall_seconds": 600, "container_memory_mb": 2048,
+        "max_per_day": 5, "max_total": 100, "max_in_flight": 2,
+        "container_wall_seconds": 600, "container_memory_mb": 2048,
         "container_cpus": "1.00", "container_gpus": 0, "container_pids": 256, "max_image_mb": 4096,
         "show_container_logs": "on",
         "assets-TOTAL_FORMS": 0, "assets-INITIAL_FORMS": 0,
@@ -186,7 +186,7 @@ def test_actions_of_another_organiser_change_nothing(client, world):
     participation = world["team_a"].participation
     client.force_login(world["users"]["organiser_b"])
     _action(client, "participation_participation", "approve", [participation.pk])
-    _action(client, "challenges_phase", "reveal_private", [world["phase_a"].pk])
+    _action(client, "challenges_phase", "reveal_results", [world["phase_a"].pk])
     _action(client, "submissions_submission", "cancel", [world["sub_a"].pk])
     assert Participation.objects.get(pk=participation.pk).status == ParticipationStatus.PENDING
     assert Phase.objects.get(pk=world["phase_a"].pk).private_revealed_at is None
@@ -196,7 +196,7 @@ def test_actions_of_another_organiser_change_nothing(client, world):
 
 def test_reveal_cancel_and_rerun_actions(client, world, django_capture_on_commit_callbacks):
     client.force_login(world["users"]["organiser_a"])
-    _action(client, "challenges_phase", "reveal_private", [world["phase_a"].pk])
+    _action(client, "challenges_phase", "reveal_results", [world["phase_a"].pk])
     assert Phase.objects.get(pk=world["phase_a"].pk).private_revealed_at is not None
     _action(client, "submissions_submission", "cancel", [world["sub_a"].pk])
     assert Submission.objects.get(pk=world["sub_a"].pk).status == SubmissionStatus.CANCELLED
@@ -205,7 +205,7 @@ def test_reveal_cancel_and_rerun_actions(client, world, django_capture_on_commit
     assert Submission.objects.get(pk=world["sub_a"].pk).status == SubmissionStatus.QUEUED
     assert len(callbacks) == 1  # one scoring task is sent once the transaction commits
     assert set(AuditEntry.objects.values_list("action", flat=True)) >= {
-        "phase.reveal_private", "submission.cancel", "submission.rerun"}
+        "phase.reveal_results", "submission.cancel", "submission.rerun"}
 
 
 def test_disqualify_needs_a_reason_and_shows_it_to_the_team(client, world):

@@ -90,6 +90,8 @@ def test_challenge_detail_explains_the_metric_and_the_limits(client, mer):
     assert semi["phases"][1] == {
         "id": mer["test"].pk, "slug": "test", "title": "Test", "kind": "test", "opens_at": _iso(mer["test"].opens_at),
         "closes_at": _iso(mer["test"].closes_at), "is_open": False, "private_revealed": False,
+        "board_visibility": "live", "frozen_at": None, "reveal_at_close": False, "entry_rule": "best_public",
+        "max_selected": 1, "has_public_split": True,
     }
 
 

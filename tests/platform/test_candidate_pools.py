@@ -3,9 +3,12 @@ and refused uploads are braked per team and hour."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from arena.audit.models import AuditEntry
 from arena.submissions.models import RefusedUpload, Submission
@@ -121,7 +124,8 @@ def test_the_phase_form_refuses_references_that_do_not_parse_or_fall_outside_the
     phase = PhaseFactory()
     form = PhaseAdminForm(instance=phase, data={
         "track": phase.track.pk, "slug": phase.slug, "title": phase.title, "kind": phase.kind, "order": 0,
-        "opens_at": phase.opens_at, "closes_at": phase.closes_at,
+        "opens_at": phase.opens_at, "closes_at": phase.closes_at, "board_visibility": "live",
+        "entry_rule": "best_public", "max_selected": 1,
     }, files={field: SimpleUploadedFile("file.csv", data)})
     assert not form.is_valid()
     assert form.errors[field][0].startswith(message)
@@ -141,3 +145,26 @@ def test_the_candidate_list_is_public_on_the_phase_page_and_in_the_api(client, p
     plain = PhaseFactory(track=pool.track)
     assert anonymous.get(f"/c/{pool.track.challenge.slug}/t/{pool.track.slug}/p/{plain.slug}/candidates.csv"
                          ).status_code == 404
+
+
+def test_the_candidate_list_is_offered_on_the_data_page_from_the_phase_s_opening(client, pool):
+    from django.test import Client
+
+    from arena.challenges.models import Phase
+
+    anonymous = Client()
+    challenge = pool.track.challenge
+    base = f"/c/{challenge.slug}/t/{pool.track.slug}/p/{pool.slug}/"
+    link = f'href="{base}candidates.csv" download>{pool.track.slug}-{pool.slug}-candidates.csv</a>'
+    assert link in anonymous.get(f"/c/{challenge.slug}/data/").text  # public: no licence, no team
+    # Before the phase opens the list, like the pool it lists, is not out yet: not listed, not served.
+    Phase.objects.filter(pk=pool.pk).update(opens_at=timezone.now() + timedelta(days=1))
+    page = anonymous.get(f"/c/{challenge.slug}/data/").text
+    assert "candidates.csv" not in page and 'id="candidate-lists"' not in page
+    assert anonymous.get(base + "candidates.csv").status_code == 404
+    assert anonymous.get(f"/api/v1/phases/{pool.pk}").json()["candidates_url"] is None
+    assert "(published when the phase opens)" in anonymous.get(base).text
+    organiser = UserFactory()
+    challenge.organisers.add(organiser)
+    anonymous.force_login(organiser)
+    assert anonymous.get(base + "candidates.csv").status_code == 200  # organisers check it before

@@ -57,3 +57,63 @@ def test_abaw_demo_shows_one_team_that_may_download_and_one_that_may_not_yet(dem
     alice, bob = User.objects.get(username="alice"), User.objects.get(username="bob")
     assert data_access(alice, abaw).can_download
     assert data_access(bob, abaw).refusal.code == "agreement_missing"
+
+
+def _download(client, dataset_file):
+    return client.post(f"/api/v1/dataset-files/{dataset_file.pk}/download-url")
+
+
+def _abaw_file(dataset_slug):
+    return DatasetFile.objects.filter(dataset__challenge__slug="abaw-style", dataset__slug=dataset_slug).order_by(
+        "pk").first()
+
+
+def test_a_demo_team_downloads_aff_wild_files_but_not_mimicry_files_without_their_licence(demo, settings):
+    from arena.datasets.models import DownloadGrant
+
+    client = Client()
+    assert client.login(username="alice", password=settings.ARENA_DEMO_PASSWORD)
+    aff_wild, mimicry, ambivalence = _abaw_file("aff-wild-demo"), _abaw_file("mimicry-demo"), \
+        _abaw_file("ambivalence-demo")
+    assert _download(client, aff_wild).status_code == 200  # its own licence accepted and signed
+    assert _download(client, ambivalence).status_code == 200  # no licence of its own
+    grants = DownloadGrant.objects.count()
+    refused = _download(client, mimicry)
+    assert refused.status_code == 403, refused.content
+    assert refused.json()["code"] == "dataset_licence_not_accepted"
+    assert refused.json()["message"] == (
+        "'Emotional mimicry intensities' has its own licence: accept it for your team on its licence page "
+        "before downloading its files.")
+    assert DownloadGrant.objects.count() == grants
+    # The mimicry licence's page says what is missing.
+    status = client.get("/api/v1/challenges/abaw-style/datasets/mimicry-demo/licence").json()
+    assert status["licence"]["title"] == "Mimicry-style demo licence" and status["licence"]["version"] == 1
+    assert status["missing"]["code"] == "dataset_licence_not_accepted"
+    aff_status = client.get("/api/v1/challenges/abaw-style/datasets/aff-wild-demo/licence").json()
+    assert aff_status["missing"] is None and aff_status["can_download"] is True
+
+
+def test_accepting_the_mimicry_licence_opens_its_files(demo, settings):
+    client = Client()
+    assert client.login(username="alice", password=settings.ARENA_DEMO_PASSWORD)
+    accepted = client.post("/api/v1/challenges/abaw-style/datasets/mimicry-demo/licence/accept",
+                           {"full_name": "Alice Demo", "affiliation": "AffectArena demo"},
+                           content_type="application/json")
+    assert accepted.status_code == 201, accepted.content
+    assert _download(client, _abaw_file("mimicry-demo")).status_code == 200  # no signature, no approval
+
+
+def test_the_organiser_downloads_every_demo_dataset(demo, settings):
+    client = Client()
+    assert client.login(username="abaw-organiser", password=settings.ARENA_DEMO_PASSWORD)
+    for slug in ("aff-wild-demo", "mimicry-demo", "ambivalence-demo"):
+        assert _download(client, _abaw_file(slug)).status_code == 200, slug
+
+
+def test_a_team_without_the_signed_challenge_agreement_is_refused_before_the_dataset_licences(demo, settings):
+    client = Client()
+    assert client.login(username="bob", password=settings.ARENA_DEMO_PASSWORD)
+    for slug in ("aff-wild-demo", "mimicry-demo"):
+        response = _download(client, _abaw_file(slug))
+        assert response.status_code == 403
+        assert response.json()["code"] == "agreement_missing", slug

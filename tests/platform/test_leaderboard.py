@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from arena.challenges.models import LeaderboardMode
-from arena.challenges.services import phase_reveal_private
+from arena.challenges.models import BoardVisibility, EntryRule
+from arena.challenges.services import phase_reveal_results
 from arena.core.errors import Conflict, PermissionDenied
 from arena.leaderboards.exports import leaderboard_csv
 from arena.leaderboards.models import LeaderboardEntry
@@ -94,14 +94,14 @@ def test_private_board_is_hidden_until_reveal(phase):
     with pytest.raises(PermissionDenied, match="hidden until the organisers reveal"):
         leaderboard_for_phase(phase=phase, split="private", user=participant)
     leaderboard_for_phase(phase=phase, split="private", user=organiser)  # organisers always may
-    phase_reveal_private(actor=organiser, phase=phase)
+    phase_reveal_results(actor=organiser, phase=phase)
     leaderboard_for_phase(phase=phase, split="private", user=participant)
 
 
 def test_selected_mode_takes_the_best_private_among_selected(phase):
     track = phase.track
-    track.leaderboard_mode, track.max_selected = LeaderboardMode.SELECTED, 2
-    track.save()
+    phase.entry_rule, phase.max_selected = EntryRule.SELECTED, 2
+    phase.save()
     user = UserFactory()
     a = TeamFactory(challenge=track.challenge, name="A", members=[user])
     first = scored(phase, a, 0.9, 0.3)
@@ -179,13 +179,17 @@ def test_reads_send_the_stored_snapshot_without_ranking(client, phase, django_as
         assert client.get(f"/api/v1/phases/{phase.pk}/leaderboard.csv").content.count(b"\n") == 31
 
 
-@pytest.mark.parametrize("mode", [LeaderboardMode.BEST, LeaderboardMode.SELECTED])
-def test_refreshing_one_team_at_a_time_equals_a_full_refresh(phase, mode):
+@pytest.mark.parametrize("rule", list(EntryRule))
+@pytest.mark.parametrize("visibility", [BoardVisibility.LIVE, BoardVisibility.FROZEN])
+def test_refreshing_one_team_at_a_time_equals_a_full_refresh(phase, rule, visibility):
     import random
 
     track = phase.track
-    track.leaderboard_mode, track.max_selected = mode, 2
-    track.save()
+    phase.entry_rule, phase.max_selected = rule, 2
+    phase.board_visibility = BoardVisibility.HIDDEN if rule == EntryRule.BEST_HIDDEN else visibility
+    if visibility == BoardVisibility.FROZEN:  # half the entries below come after the freeze
+        phase.frozen_at = timezone.now() + timedelta(minutes=_clock[0] + 30)
+    phase.save()
     rng = random.Random(5)
     teams = [TeamFactory(challenge=track.challenge, name=f"T{i}") for i in range(8)]
     for _ in range(60):

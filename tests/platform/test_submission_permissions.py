@@ -2,7 +2,7 @@
 
 import pytest
 
-from arena.challenges.services import phase_reveal_private
+from arena.challenges.services import phase_reveal_results
 from arena.leaderboards.services import leaderboard_refresh
 from arena.submissions.models import SubmissionScore, SubmissionStatus
 from tests.platform.factories import ChallengeFactory, PhaseFactory, SubmissionFactory, TeamFactory, UserFactory
@@ -92,7 +92,7 @@ def test_leaderboard_matrix_before_and_after_reveal(client, w, who):
     if who != "organiser":
         assert private.json()["code"] == "private_hidden"
         assert b"0.25" not in client.get(f"/api/v1/phases/{phase.pk}/leaderboard.csv?split=private").content
-    phase_reveal_private(actor=w["organiser"], phase=phase)
+    phase_reveal_results(actor=w["organiser"], phase=phase)
     revealed = client.get(f"/api/v1/phases/{phase.pk}/leaderboard?split=private")
     assert revealed.status_code == 200
     assert [(e["score"], e["public_rank"]) for e in revealed.json()["entries"]] == [(0.25, 1)]

@@ -6,6 +6,7 @@ from arena.challenges.forms import ChallengeAdminForm, PhaseAdminForm, TrackAdmi
 from arena.challenges.models import Challenge, DatasetLicence, Licence, Phase, Track, TrackAsset
 from arena.core.admin_scoping import OrganiserScopedAdmin, ScopedStackedInline, ScopedTabularInline, scoped_filter
 from arena.core.errors import DomainError
+from arena.leaderboards.services import leaderboard_refresh
 from arena.submissions.models import Submission
 from arena.submissions.services.actions import submission_rerun
 
@@ -121,7 +122,7 @@ class TrackAdmin(OrganiserScopedAdmin):
         ("Scoring", {"fields": ("scorer_key", "scorer_options", "tie_break_metrics")}),
         ("Submissions", {"fields": (
             "accepts_files", "accepts_containers", "max_upload_mb", "allow_compressed",
-            "max_per_day", "max_total", "max_in_flight", "leaderboard_mode", "max_selected",
+            "max_per_day", "max_total", "max_in_flight",
         )}),
         ("Container limits", {"classes": ("collapse",), "fields": (
             "container_wall_seconds", "container_memory_mb", "container_cpus", "container_gpus",
@@ -130,23 +131,42 @@ class TrackAdmin(OrganiserScopedAdmin):
     )
 
 
+#: Phase settings that change what the stored boards hold.
+RANKING_FIELDS = {"board_visibility", "frozen_at", "entry_rule", "max_selected"}
+
+
 @admin.register(Phase)
 class PhaseAdmin(OrganiserScopedAdmin):
     form = PhaseAdminForm
     challenge_path = "track__challenge"
-    list_display = ("title", "track", "kind", "opens_at", "closes_at", "private_revealed_at")
+    list_display = ("title", "track", "kind", "opens_at", "closes_at", "board_visibility", "entry_rule",
+                    "private_revealed_at")
     list_filter = ("kind", scoped_filter("track__challenge"))
     readonly_fields = ("private_revealed_at",)
-    actions = ["reveal_private", "hide_private", "rerun_all"]
+    actions = ["reveal_results", "hide_results", "rerun_all"]
 
-    @admin.action(description="Reveal the private leaderboard")
-    def reveal_private(self, request, queryset):
-        done = sum(services.phase_reveal_private(actor=request.user, phase=p) for p in queryset)
+    fieldsets = (
+        (None, {"fields": ("track", "title", "slug", "kind", "order", "opens_at", "closes_at")}),
+        ("References", {"fields": ("reference_public", "reference_private", "candidates", "container_inputs")}),
+        ("Leaderboard", {"fields": ("board_visibility", "frozen_at", "reveal_at_close", "private_revealed_at",
+                                    "entry_rule", "max_selected")}),
+        ("Limits (empty: the track's)", {"fields": ("max_per_day", "max_total", "max_in_flight",
+                                                    "max_refused_per_hour")}),
+    )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and set(form.changed_data) & RANKING_FIELDS:
+            leaderboard_refresh(phase_id=obj.pk)  # which entries count, or which board teams see, changed
+
+    @admin.action(description="Reveal the results (private board; scores of hidden and frozen boards)")
+    def reveal_results(self, request, queryset):
+        done = sum(services.phase_reveal_results(actor=request.user, phase=p) for p in queryset)
         self.message_user(request, ngettext("Revealed %d phase.", "Revealed %d phases.", done) % done)
 
-    @admin.action(description="Hide the private leaderboard again")
-    def hide_private(self, request, queryset):
-        done = sum(services.phase_hide_private(actor=request.user, phase=p) for p in queryset)
+    @admin.action(description="Hide the results again (also stops a reveal at close)")
+    def hide_results(self, request, queryset):
+        done = sum(services.phase_hide_results(actor=request.user, phase=p) for p in queryset)
         self.message_user(request, ngettext("Hid %d phase.", "Hid %d phases.", done) % done)
 
     @admin.action(description="Re-run every submission of these phases")

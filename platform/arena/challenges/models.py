@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from arena.core.keys import private_key
 
@@ -142,9 +144,19 @@ class SubmissionKind(models.TextChoices):
     CONTAINER = "container", "Containerised model"
 
 
-class LeaderboardMode(models.TextChoices):
-    BEST = "best", "Best entry per team"
-    SELECTED = "selected", "Entries the team selects as final"
+class BoardVisibility(models.TextChoices):
+    LIVE = "live", "Live: the public board is shown as entries are scored"
+    HIDDEN = "hidden", "Hidden: teams see no scores and no board until the results are revealed"
+    FROZEN = "frozen", "Frozen: the public board stops at the freeze time; later entries appear at the reveal"
+
+
+class EntryRule(models.TextChoices):
+    """Which of a team's scored entries counts on the private (final) board."""
+
+    BEST_PUBLIC = "best_public", "The team's best entry on the public split"
+    SELECTED = "selected", "The best of the entries the team selects as final"
+    LAST = "last", "The team's last scored entry"
+    BEST_HIDDEN = "best_hidden", "The team's best entry on the hidden split (hidden board, small total limit)"
 
 
 class Track(models.Model):
@@ -189,11 +201,6 @@ class Track(models.Model):
         blank=True, help_text="Registries or repository prefixes models may be pulled from, one per line "
         "(e.g. ghcr.io/my-lab); added to the site's ARENA_IMAGE_ALLOWLIST. Empty: archives only.",
     )
-
-    leaderboard_mode = models.CharField(
-        max_length=16, choices=LeaderboardMode.choices, default=LeaderboardMode.BEST
-    )
-    max_selected = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
 
     class Meta:
         ordering = ["challenge", "order", "id"]
@@ -243,7 +250,9 @@ class PhaseKind(models.TextChoices):
 
 
 class Phase(models.Model):
-    """A window of a track with its own reference labels, split into a public and a private part."""
+    """A window of a track with its own reference labels, split into a public and a private (hidden)
+    part; a phase may have the private part only. Its board visibility and entry rule say what teams see
+    before the results are revealed and which entry of each team counts."""
 
     track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="phases")
     slug = models.SlugField(max_length=80)
@@ -254,7 +263,26 @@ class Phase(models.Model):
     closes_at = models.DateTimeField()
     reference_public = models.FileField(upload_to=_reference_key, max_length=500, blank=True)
     reference_private = models.FileField(upload_to=_reference_key, max_length=500, blank=True)
-    private_revealed_at = models.DateTimeField(null=True, blank=True)
+    private_revealed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the organisers revealed the results (the private board, and "
+        "for hidden or frozen boards everything else). Set by the reveal action, or at the close when "
+        "\"reveal at close\" is on.")
+    board_visibility = models.CharField(
+        max_length=16, choices=BoardVisibility.choices, default=BoardVisibility.LIVE,
+        help_text="What teams see before the results are revealed. Organisers always see every board.")
+    frozen_at = models.DateTimeField(
+        null=True, blank=True, help_text="Frozen boards only: entries submitted from this time on stay off the "
+        "public board until the reveal. Between the phase's opening and closing.")
+    reveal_at_close = models.BooleanField(
+        default=False, help_text="Reveal the results automatically when the phase closes.")
+    entry_rule = models.CharField(
+        max_length=16, choices=EntryRule.choices, default=EntryRule.BEST_PUBLIC,
+        help_text="Which entry of each team counts on the private board. \"Best on the hidden split\" needs a "
+        "hidden board and a total limit of at most ARENA_BEST_HIDDEN_MAX_TOTAL entries (otherwise teams could "
+        "fit the hidden split); \"best public\" needs a public reference.")
+    max_selected = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1)], help_text="Selected entries only: how many a team may "
+        "select as final.")
     container_inputs = models.FileField(
         upload_to=_reference_key, max_length=500, blank=True,
         help_text="Hidden test inputs that containerised models read at /input: one file, or a .zip or "
@@ -283,6 +311,19 @@ class Phase(models.Model):
             models.CheckConstraint(
                 condition=Q(closes_at__gt=F("opens_at")), name="phase_closes_after_open"
             ),
+            models.CheckConstraint(
+                condition=~Q(board_visibility=BoardVisibility.FROZEN)
+                | Q(frozen_at__isnull=False, frozen_at__gte=F("opens_at"), frozen_at__lte=F("closes_at")),
+                name="phase_frozen_at_within_window",
+                violation_error_message="A frozen board needs a freeze time between the phase's opening and "
+                "closing.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(entry_rule=EntryRule.BEST_HIDDEN) | Q(board_visibility=BoardVisibility.HIDDEN),
+                name="phase_best_hidden_needs_hidden_board",
+                violation_error_message="\"Best on the hidden split\" needs a hidden board: with scores shown, "
+                "teams could pick entries by them.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -293,8 +334,40 @@ class Phase(models.Model):
         return self.track.challenge
 
     @property
-    def is_private_revealed(self) -> bool:
-        return self.private_revealed_at is not None
+    def has_public_split(self) -> bool:
+        return bool(self.reference_public)
+
+    def is_revealed(self, now: datetime | None = None) -> bool:
+        """Whether the results are out: revealed by the organisers, or the phase has closed with
+        "reveal at close" on (true from that moment, whether or not the beat has stamped it yet)."""
+        if self.private_revealed_at is not None:
+            return True
+        return self.reveal_at_close and self.closes_at <= (now or timezone.now())
+
+    def is_frozen(self, now: datetime | None = None) -> bool:
+        """Whether teams see the board as it stood at ``frozen_at`` (until the reveal)."""
+        now = now or timezone.now()
+        return (self.board_visibility == BoardVisibility.FROZEN and self.frozen_at is not None
+                and self.frozen_at <= now and not self.is_revealed(now))
+
+    def clean(self) -> None:
+        errors = {}
+        if self.entry_rule == EntryRule.BEST_HIDDEN:
+            cap = settings.ARENA_BEST_HIDDEN_MAX_TOTAL
+            total = self.limit("max_total") if self.track_id else self.max_total
+            if total is None or total > cap:
+                errors["max_total"] = (
+                    f"\"Best on the hidden split\" lets each team fit the hidden split with every entry, so it "
+                    f"needs a total limit of at most {cap} (ARENA_BEST_HIDDEN_MAX_TOTAL); this phase allows "
+                    f"{'no limit' if total is None else total}. Set a smaller total limit, or choose another rule.")
+        if self.entry_rule == EntryRule.BEST_PUBLIC and not self.reference_public and (
+                self.reference_private or self.candidates):
+            errors["entry_rule"] = ("This phase has no public reference, so there is no best public entry; choose "
+                                    "the last entry, selected entries or the best on the hidden split.")
+        if self.board_visibility == BoardVisibility.FROZEN and self.frozen_at is None:
+            errors["frozen_at"] = "A frozen board needs the time it freezes."
+        if errors:
+            raise ValidationError(errors)
 
     def limit(self, name: str) -> int | None:
         """This phase's ``max_per_day``, ``max_total`` or ``max_in_flight``, else the track's."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from arena.challenges.models import Challenge, Licence, Phase, Track
 
@@ -57,3 +58,14 @@ def phase_visible_by_slugs(*, user, slug: str, track_slug: str, phase_slug: str)
         track__challenge__in=challenges_visible_to(user),
         track__challenge__slug=slug, track__slug=track_slug, slug=phase_slug,
     ).first()
+
+
+def candidate_lists_visible_to(user, challenge: Challenge) -> QuerySet[Phase]:
+    """The challenge's phases whose published candidate list ``user`` may download: from the phase's
+    opening (organisers: always), like the pool it lists."""
+    from arena.challenges.permissions import is_organiser
+
+    phases = Phase.objects.filter(track__challenge=challenge).exclude(candidates="").select_related("track")
+    if not is_organiser(user, challenge):
+        phases = phases.filter(opens_at__lte=timezone.now())
+    return phases.order_by("track__order", "track_id", "order", "opens_at")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 import scorers
@@ -83,29 +84,50 @@ def _read_all(file) -> bytes:
 
 
 @transaction.atomic
-def phase_reveal_private(*, actor, phase: Phase) -> bool:
-    """Publish the private leaderboard of a phase. False when it was already revealed."""
+def phase_reveal_results(*, actor, phase: Phase) -> bool:
+    """Reveal a phase's results: the private board, and for hidden or frozen boards the scores and the
+    live public board. False when they were already revealed."""
     ensure_organiser(actor, phase.track.challenge)
     updated = Phase.objects.filter(pk=phase.pk, private_revealed_at__isnull=True).update(
         private_revealed_at=timezone.now()
     )
     if updated:
         phase.refresh_from_db(fields=["private_revealed_at"])
-        audit_record(actor=actor, action="phase.reveal_private", target=phase, challenge=phase.track.challenge)
+        audit_record(actor=actor, action="phase.reveal_results", target=phase, challenge=phase.track.challenge)
     return bool(updated)
 
 
 @transaction.atomic
-def phase_hide_private(*, actor, phase: Phase) -> bool:
-    """Hide a revealed private leaderboard again (e.g. revealed by mistake)."""
+def phase_hide_results(*, actor, phase: Phase) -> bool:
+    """Hide revealed results again (e.g. revealed by mistake); this also stops an automatic reveal at
+    the close, which would otherwise show them again."""
     ensure_organiser(actor, phase.track.challenge)
-    updated = Phase.objects.filter(pk=phase.pk, private_revealed_at__isnull=False).update(
-        private_revealed_at=None
-    )
+    updated = Phase.objects.filter(pk=phase.pk).filter(
+        Q(private_revealed_at__isnull=False) | Q(reveal_at_close=True)
+    ).update(private_revealed_at=None, reveal_at_close=False)
     if updated:
-        phase.refresh_from_db(fields=["private_revealed_at"])
-        audit_record(actor=actor, action="phase.hide_private", target=phase, challenge=phase.track.challenge)
+        phase.refresh_from_db(fields=["private_revealed_at", "reveal_at_close"])
+        audit_record(actor=actor, action="phase.hide_results", target=phase, challenge=phase.track.challenge)
     return bool(updated)
+
+
+def phases_reveal_closed(*, now=None) -> int:
+    """Stamp the reveal of every phase that has closed with "reveal at close" on; returns how many.
+
+    The results are visible from the close whether or not this has run (``Phase.is_revealed``); this
+    records the moment and leaves an audit entry.
+    """
+    now = now or timezone.now()
+    revealed = 0
+    due = Phase.objects.filter(reveal_at_close=True, private_revealed_at__isnull=True, closes_at__lte=now)
+    for phase in due.select_related("track__challenge"):
+        with transaction.atomic():
+            if Phase.objects.filter(pk=phase.pk, private_revealed_at__isnull=True).update(
+                    private_revealed_at=phase.closes_at):
+                revealed += 1
+                audit_record(actor=None, action="phase.reveal_results", target=phase,
+                             challenge=phase.track.challenge, details={"automatic": True})
+    return revealed
 
 
 @transaction.atomic

@@ -90,8 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     board = command("leaderboard", run_leaderboard, "print a phase's leaderboard")
     board.add_argument("phase", type=_positive_int, help="phase id")
-    board.add_argument("--split", choices=["public", "private"], default="public",
-                       help="private is readable after the organisers reveal it")
+    board.add_argument("--split", choices=["public", "private", "frozen"],
+                       help="default: public (private on phases scored on a hidden split only); private is "
+                       "readable after the results are revealed; frozen: organisers only")
     board.add_argument("--csv", action="store_true", help="print the site's CSV export")
 
     download = command("download", run_download, "download a dataset file, resumable, sha256-checked")

@@ -4,7 +4,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from arena.challenges.selectors import challenges_visible_to
+from arena.challenges.selectors import candidate_lists_visible_to, challenges_visible_to
 from arena.core.errors import DomainError
 from arena.datasets.models import DownloadChannel
 from arena.datasets.selectors import datasets_for
@@ -20,6 +20,7 @@ def _list(request, challenge, *, error: DomainError | None = None, status: int =
         "access": access,
         "error": error,
         "now": timezone.now(),
+        "candidate_lists": candidate_lists_visible_to(request.user, challenge),
     }, status=status)
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from arena.accounts.models import User
 from arena.challenges.models import Challenge, Licence, Phase, Track, TrackAsset
+from arena.challenges.selectors import dataset_current_licence
 from arena.challenges.services import track_validate_scorer_config
 from arena.datasets.models import Dataset, DatasetFile
 from arena.submissions.models import Submission, SubmissionStatus
@@ -38,7 +39,7 @@ DEMO_USERS = (
     ("bob", "bob@demo.affectarena.test", "participant"),
 )
 #: Demo teams: (challenge slug, team name, members, prediction quality of their entries,
-#: whether the team uploaded a signed agreement). In ABAW-style, which requires one, Frame
+#: whether the team uploaded signed agreements). In ABAW-style, which requires one, Frame
 #: Wizards has not, so the demo shows both a team that may download and one that may not yet.
 DEMO_TEAMS = (
     ("mer-style", "Affective Minds", ("alice",), 0.85, False),
@@ -47,6 +48,10 @@ DEMO_TEAMS = (
     ("abaw-style", "Frame Wizards", ("bob",), 0.65, False),
 )
 DEMO_AGREEMENT = b"%PDF-1.4\n% AffectArena demo: signed licence agreement\n%%EOF\n"
+#: Datasets whose own licence every demo team accepts (signed where the licence needs it, by the
+#: teams that signed the challenge licence). The other datasets with a licence of their own
+#: (ABAW-style's mimicry-demo) stay unaccepted, so the demo shows a team missing a dataset licence.
+DEMO_ACCEPTED_DATASET_LICENCES = ("aff-wild-demo",)
 
 
 @dataclass
@@ -131,7 +136,6 @@ def _load_track(challenge: Challenge, spec: TrackSpec, order: int, files: TrackF
             accepts_files=spec.accepts_files, accepts_containers=spec.accepts_containers,
             max_per_day=spec.max_per_day, max_total=spec.max_total, max_in_flight=spec.max_in_flight,
             max_upload_mb=spec.max_upload_mb, allow_compressed=spec.allow_compressed,
-            leaderboard_mode=spec.leaderboard_mode, max_selected=spec.max_selected,
         ),
     )
     if created:
@@ -146,14 +150,20 @@ def _load_track(challenge: Challenge, spec: TrackSpec, order: int, files: TrackF
                         size=len(data), sha256=hashlib.sha256(data).hexdigest(),
                     )
     for order_, phase_spec in enumerate(spec.phases):
-        phase, created = Phase.objects.get_or_create(
-            track=track, slug=phase_spec.slug,
-            defaults=dict(
-                title=phase_spec.title, kind=phase_spec.kind, order=order_,
+        phase = Phase.objects.filter(track=track, slug=phase_spec.slug).first()
+        created = phase is None
+        if created:
+            phase = Phase(
+                track=track, slug=phase_spec.slug, title=phase_spec.title, kind=phase_spec.kind, order=order_,
                 opens_at=now + timedelta(days=phase_spec.opens_days),
                 closes_at=now + timedelta(days=phase_spec.closes_days),
-            ),
-        )
+                board_visibility=phase_spec.board_visibility, entry_rule=phase_spec.entry_rule,
+                max_selected=phase_spec.max_selected, max_total=phase_spec.max_total,
+                reveal_at_close=phase_spec.reveal_at_close,
+            )
+            # The board rules must fit together (e.g. best-on-hidden needs a hidden board and a small total).
+            phase.full_clean()
+            phase.save()
         if not phase.reference_public:
             phase.reference_public.save("reference-public.csv", ContentFile(files.reference_public), save=False)
             phase.reference_private.save("reference-private.csv", ContentFile(files.reference_private), save=False)
@@ -169,6 +179,8 @@ def _load_track(challenge: Challenge, spec: TrackSpec, order: int, files: TrackF
             phase.container_inputs.save(f"{spec.data.test_inputs.replace('_', '-')}.csv", ContentFile(inputs),
                                         save=False)
             phase.save(update_fields=["container_inputs"])
+        if created:
+            phase.full_clean()  # again, now that the phase has its reference files
     return track
 
 
@@ -178,6 +190,16 @@ def _load_datasets(challenge: Challenge, spec: ChallengeSpec, track_files: dict[
             challenge=challenge, slug=dataset_spec.slug,
             defaults=dict(title=dataset_spec.title, description=dataset_spec.description, order=order),
         )
+        if dataset_spec.licence is not None:
+            licence = dataset_spec.licence
+            _, created = Licence.objects.get_or_create(
+                challenge=challenge, dataset=dataset, version=1,
+                defaults=dict(title=licence.title, text=licence.text,
+                              requires_signed_agreement=licence.requires_signed_agreement,
+                              requires_approval=licence.requires_approval),
+            )
+            if created:
+                summary.add(f"dataset licence {challenge.slug}/{dataset_spec.slug}")
         for file_spec in dataset_spec.files:
             if DatasetFile.objects.filter(dataset=dataset, name=file_spec.name).exists():
                 continue
@@ -191,7 +213,7 @@ def _load_datasets(challenge: Challenge, spec: ChallengeSpec, track_files: dict[
 
 
 def _load_teams(challenge: Challenge, users, summary) -> dict[str, tuple[Team, float]]:
-    from arena.participation.models import LicenceAcceptance, Participation, ParticipationStatus
+    from arena.participation.models import Participation, ParticipationStatus
 
     teams = {}
     for slug, name, members, quality, signed in DEMO_TEAMS:
@@ -209,22 +231,35 @@ def _load_teams(challenge: Challenge, users, summary) -> dict[str, tuple[Team, f
             team=team, defaults={"challenge": challenge, "status": ParticipationStatus.APPROVED},
         )
         owner = users[members[0]]
-        acceptance, created_acceptance = LicenceAcceptance.objects.get_or_create(
-            team=team, licence=challenge.licences.filter(dataset__isnull=True).order_by("-version").first(),
-            defaults={"accepted_by": owner, "full_name": owner.username.title(),
-                      "affiliation": "AffectArena demo", "accepted_on": timezone.now().date()},
-        )
-        if created_acceptance and signed and challenge.requires_signed_agreement:
-            acceptance.signed_agreement.save("agreement.pdf", ContentFile(DEMO_AGREEMENT), save=False)
-            acceptance.agreement_size = len(DEMO_AGREEMENT)
-            acceptance.agreement_sha256 = hashlib.sha256(DEMO_AGREEMENT).hexdigest()
-            acceptance.agreement_uploaded_at = timezone.now()
-            acceptance.agreement_uploaded_by = owner
-            acceptance.save()
+        _accept_licence(team, challenge.licences.filter(dataset__isnull=True).order_by("-version").first(), owner,
+                        sign=signed and challenge.requires_signed_agreement)
+        for dataset in challenge.datasets.filter(slug__in=DEMO_ACCEPTED_DATASET_LICENCES):
+            licence = dataset_current_licence(dataset)
+            if licence is not None:
+                _accept_licence(team, licence, owner, sign=signed and licence.requires_signed_agreement)
         if created:
             summary.add(f"team {challenge.slug}/{name}")
         teams[name] = (team, quality)
     return teams
+
+
+def _accept_licence(team: Team, licence: Licence, owner: User, *, sign: bool) -> None:
+    """The team owner's acceptance of ``licence``, with the demo's signed agreement when ``sign``
+    (only when the acceptance is new: a second run keeps what exists)."""
+    from arena.participation.models import LicenceAcceptance
+
+    acceptance, created = LicenceAcceptance.objects.get_or_create(
+        team=team, licence=licence,
+        defaults={"accepted_by": owner, "full_name": owner.username.title(),
+                  "affiliation": "AffectArena demo", "accepted_on": timezone.now().date()},
+    )
+    if created and sign:
+        acceptance.signed_agreement.save("agreement.pdf", ContentFile(DEMO_AGREEMENT), save=False)
+        acceptance.agreement_size = len(DEMO_AGREEMENT)
+        acceptance.agreement_sha256 = hashlib.sha256(DEMO_AGREEMENT).hexdigest()
+        acceptance.agreement_uploaded_at = timezone.now()
+        acceptance.agreement_uploaded_by = owner
+        acceptance.save()
 
 
 def _load_entries(challenge, spec: TrackSpec, files: TrackFiles, teams, users, summary) -> None:

@@ -17,7 +17,8 @@ from django.db import transaction
 from django.db.models import Q
 
 import scorers
-from arena.challenges.models import LeaderboardMode, Phase
+from arena.challenges.models import BoardVisibility, EntryRule, Phase
+from arena.challenges.visibility import FROZEN
 from arena.leaderboards.exports import entry_as_dict, leaderboard_csv
 from arena.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot
 from arena.submissions.models import ScoreSplit, SubmissionScore, SubmissionStatus
@@ -62,14 +63,17 @@ def _sort_key(score: float, metrics: dict, *, scorer, tie_breaks: list[str]) -> 
     return tuple(key)
 
 
-def _recompute(phase: Phase, scope: Q | None, *, mode: str, keyed) -> tuple[list[_Row], list[_Row]]:
-    """Public and private board rows of the teams (and baselines) in ``scope``, from their scores."""
+def _recompute(phase: Phase, scope: Q | None, *, keyed, before=None) -> dict[str, list[_Row]]:
+    """Public and private board rows of the teams (and baselines) in ``scope``, from their scores;
+    ``before``: only entries submitted before that time (the frozen board)."""
     rows = SubmissionScore.objects.filter(
         submission__phase=phase, submission__status=SubmissionStatus.SCORED,
         submission__disqualified_at__isnull=True,
     )
     if scope is not None:
         rows = rows.filter(scope)
+    if before is not None:
+        rows = rows.filter(submission__created_at__lt=before)
     by_submission: dict[int, dict] = {}
     for sid, split, score, metrics, team_id, team_name, method, created, baseline, selected in rows.values_list(
         "submission_id", "split", "score", "metrics", "submission__team_id", "submission__team__name",
@@ -79,39 +83,53 @@ def _recompute(phase: Phase, scope: Q | None, *, mode: str, keyed) -> tuple[list
                                                "created": created, "baseline": baseline, "selected": selected})
         entry[split] = (score, metrics)
 
-    def row(sid: int, data: dict, split: str) -> _Row:
+    def row(candidate: tuple[int, dict], split: str) -> _Row:
+        sid, data = candidate
         score, metrics = data[split]
         return keyed(_Row(sid, data["team_id"], data["team_name"], data["method"], data["created"],
                           data["baseline"], score, metrics))
 
-    public: list[_Row] = []
-    private: list[_Row] = []
+    boards: dict[str, list[_Row]] = {PUBLIC: [], PRIVATE: []}
     teams: dict[int, list[tuple[int, dict]]] = defaultdict(list)
-    for sid, data in by_submission.items():
-        if PUBLIC not in data:
-            continue
-        if data["baseline"]:
-            public.append(row(sid, data, PUBLIC))
-            if PRIVATE in data:
-                private.append(row(sid, data, PRIVATE))
+    for candidate in by_submission.items():
+        if candidate[1]["baseline"]:
+            for split in (PUBLIC, PRIVATE):
+                if split in candidate[1]:
+                    boards[split].append(row(candidate, split))
         else:
-            teams[data["team_id"]].append((sid, data))
-    for candidates in teams.values():
-        best_sid, best = max(candidates, key=lambda c: (row(c[0], c[1], PUBLIC).key, c[1]["created"]))
-        best_row = row(best_sid, best, PUBLIC)
-        best_row.entries_count = len(candidates)
-        public.append(best_row)
-        # The private board uses the team's own choice: its selected entries in "selected" mode,
-        # else its best public entry (choosing by private score would leak it).
-        pool = []
-        if mode == LeaderboardMode.SELECTED:
-            pool = [c for c in candidates if c[1]["selected"] and PRIVATE in c[1]]
-        pool = pool or ([(best_sid, best)] if PRIVATE in best else [])
-        if pool:
-            chosen = max((row(sid, data, PRIVATE) for sid, data in pool), key=lambda r: r.key)
-            chosen.entries_count = len(candidates)
-            private.append(chosen)
-    return public, private
+            teams[candidate[1]["team_id"]].append(candidate)
+    for entries in teams.values():
+        for split, chosen in _counted(phase, entries, row).items():
+            if chosen is not None:
+                counted = row(chosen, split)
+                counted.entries_count = len(entries)
+                boards[split].append(counted)
+    return boards
+
+
+def _counted(phase: Phase, entries: list[tuple[int, dict]], row) -> dict[str, tuple[int, dict] | None]:
+    """The entry of one team that counts on each board, by the phase's entry rule.
+
+    The public board shows the team's best public entry (its last one under "last"). The private
+    board never chooses by private score except under "best on the hidden split", where no score is
+    shown before the reveal and the total limit is small.
+    """
+    def best(pool, split):
+        pool = [c for c in pool if split in c[1]]
+        return max(pool, key=lambda c: (row(c, split).key, c[1]["created"])) if pool else None
+
+    latest = max(entries, key=lambda c: (c[1]["created"], c[0]))
+    best_public = best(entries, PUBLIC)
+    rule = phase.entry_rule
+    if rule == EntryRule.LAST:
+        return {PUBLIC: latest if PUBLIC in latest[1] else None, PRIVATE: latest if PRIVATE in latest[1] else None}
+    if rule == EntryRule.BEST_HIDDEN:
+        pool = entries
+    elif rule == EntryRule.SELECTED:
+        pool = [c for c in entries if c[1]["selected"]] or [best_public or latest]
+    else:  # best public; on a phase without a public split (refused by the admin), the last entry
+        pool = [best_public or latest]
+    return {PUBLIC: best_public, PRIVATE: best(pool, PRIVATE)}
 
 
 def _stored(phase: Phase, split: str, exclude: Q | None, keyed) -> list[_Row]:
@@ -153,7 +171,8 @@ def leaderboard_lock_phase(*, phase_id: int) -> Phase:
 
 @transaction.atomic
 def leaderboard_refresh(*, phase_id: int, team_ids: Iterable[int | None] | None = None) -> dict[str, int]:
-    """Re-rank both boards of a phase and store them; returns the number of rows per board.
+    """Re-rank the boards of a phase (public, private, and frozen where it freezes) and store them;
+    returns the number of rows per board.
 
     ``team_ids`` limits the recomputation to those teams (``None`` in it: the baselines);
     without it every entry is recomputed from the scores.
@@ -168,6 +187,9 @@ def leaderboard_refresh(*, phase_id: int, team_ids: Iterable[int | None] | None 
         r.key = _sort_key(r.score, r.metrics, scorer=scorer, tie_breaks=tie_breaks)
         return r
 
+    frozen = phase.board_visibility == BoardVisibility.FROZEN and phase.frozen_at is not None
+    if frozen and team_ids is not None and not LeaderboardSnapshot.objects.filter(phase=phase, split=FROZEN).exists():
+        team_ids = None  # the board has just become frozen: rank every team for it once
     scope = submission_scope = None
     if team_ids is not None:
         ids = set(team_ids)
@@ -176,23 +198,25 @@ def leaderboard_refresh(*, phase_id: int, team_ids: Iterable[int | None] | None 
         if None in ids:
             scope |= Q(is_baseline=True)
             submission_scope |= Q(submission__is_baseline=True)
-    public, private = _recompute(phase, submission_scope, mode=track.leaderboard_mode, keyed=keyed)
+    boards = _recompute(phase, submission_scope, keyed=keyed)
+    if frozen:
+        boards[FROZEN] = _recompute(phase, submission_scope, keyed=keyed, before=phase.frozen_at)[PUBLIC]
     if scope is not None:
-        public += _stored(phase, PUBLIC, scope, keyed)
-        private += _stored(phase, PRIVATE, scope, keyed)
+        for board, rows in boards.items():
+            rows += _stored(phase, board, scope, keyed)
 
-    public_ranked = _rank(public)
-    public_rank_of = {r.team_id: rank for rank, _, r in public_ranked if not r.is_baseline}
-    private_ranked = _rank(private)
+    ranked_boards = {board: _rank(rows) for board, rows in boards.items()}
+    public_rank_of = {r.team_id: rank for rank, _, r in ranked_boards[PUBLIC] if not r.is_baseline}
 
     LeaderboardEntry.objects.filter(phase=phase).delete()
+    LeaderboardSnapshot.objects.filter(phase=phase).exclude(split__in=list(boards)).delete()
     metric_names = list(scorer.metric_names)
-    for split, ranked in ((PUBLIC, public_ranked), (PRIVATE, private_ranked)):
+    for board, ranked in ranked_boards.items():
         entries = [
             LeaderboardEntry(
-                phase=phase, split=split, submission_id=r.submission_id, team_id=r.team_id,
+                phase=phase, split=board, submission_id=r.submission_id, team_id=r.team_id,
                 is_baseline=r.is_baseline, rank=rank, position=position, score=r.score, metrics=r.metrics,
-                public_rank=public_rank_of.get(r.team_id) if split == PRIVATE and not r.is_baseline else None,
+                public_rank=public_rank_of.get(r.team_id) if board == PRIVATE and not r.is_baseline else None,
                 team_name=r.team_name, method_name=r.method_name, submitted_at=r.submitted_at,
                 entries_count=r.entries_count,
             )
@@ -202,7 +226,7 @@ def leaderboard_refresh(*, phase_id: int, team_ids: Iterable[int | None] | None 
             entry.row_json = json.dumps(entry_as_dict(entry), separators=(",", ":"), allow_nan=False)
         LeaderboardEntry.objects.bulk_create(entries, batch_size=1000)
         LeaderboardSnapshot.objects.update_or_create(
-            phase=phase, split=split,
-            defaults={"rows": len(entries), "csv": leaderboard_csv(entries, metric_names=metric_names, split=split)},
+            phase=phase, split=board,
+            defaults={"rows": len(entries), "csv": leaderboard_csv(entries, metric_names=metric_names, split=board)},
         )
-    return {PUBLIC: len(public_ranked), PRIVATE: len(private_ranked)}
+    return {board: len(ranked) for board, ranked in ranked_boards.items()}

@@ -5,8 +5,14 @@ from django.shortcuts import render
 import scorers
 from arena.challenges.models import Phase
 from arena.challenges.selectors import phase_visible_by_slugs
+from arena.challenges.visibility import FROZEN, default_split, describe_board, describe_entry_rule
 from arena.core.errors import DomainError
-from arena.leaderboards.selectors import leaderboard_for_phase, leaderboard_snapshot, leaderboard_visible_splits
+from arena.leaderboards.selectors import (
+    leaderboard_board,
+    leaderboard_for_phase,
+    leaderboard_snapshot,
+    leaderboard_visible_splits,
+)
 
 PAGE_SIZE = 100
 
@@ -20,12 +26,15 @@ def _phase(request, slug: str, track_slug: str, phase_slug: str) -> Phase:
 
 def leaderboard_page(request, slug: str, track_slug: str, phase_slug: str):
     phase = _phase(request, slug, track_slug, phase_slug)
-    split = request.GET.get("split", "public")
+    split = request.GET.get("split") or default_split(phase)
     scorer = scorers.get_scorer(phase.track.scorer_key)
     context = {"phase": phase, "track": phase.track, "challenge": phase.track.challenge, "split": split,
-               "scorer": scorer, "visible_splits": leaderboard_visible_splits(phase, request.user)}
+               "scorer": scorer, "visible_splits": leaderboard_visible_splits(phase, request.user),
+               "board_rule": describe_board(phase), "entry_rule": describe_entry_rule(phase)}
     try:
         entries = leaderboard_for_phase(phase=phase, split=split, user=request.user)
+        if leaderboard_board(phase=phase, split=split, user=request.user) == FROZEN:
+            context["frozen_at"] = phase.frozen_at
     except DomainError as exc:
         context["refusal"] = exc.message
         return render(request, "leaderboards/leaderboard.html", context, status=exc.status)
@@ -40,7 +49,7 @@ def leaderboard_page(request, slug: str, track_slug: str, phase_slug: str):
 
 def leaderboard_csv_page(request, slug: str, track_slug: str, phase_slug: str):
     phase = _phase(request, slug, track_slug, phase_slug)
-    split = request.GET.get("split", "public")
+    split = request.GET.get("split") or default_split(phase)
     try:
         snapshot = leaderboard_snapshot(phase=phase, split=split, user=request.user, with_csv=True)
     except DomainError as exc:

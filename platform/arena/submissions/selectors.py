@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from arena.challenges.permissions import is_organiser
 from arena.challenges.selectors import challenges_organised_by
+from arena.challenges.visibility import visible_score_splits
 from arena.submissions.models import COUNTED_STATUSES, IN_FLIGHT_STATUSES, Submission, SubmissionScore
 
 
@@ -33,14 +34,14 @@ def organised_challenge_ids(user) -> frozenset[int]:
 
 def submission_visible_scores(submission: Submission, user, *, organiser: bool | None = None,
                               ) -> dict[str, SubmissionScore]:
-    """Public scores always; private ones after the reveal, or for organisers.
+    """The scores the phase's board rule lets ``user`` see (``arena.challenges.visibility``): public ones
+    unless the board is hidden, private ones after the reveal; organisers see all.
 
     ``organiser`` is whether ``user`` organises the submission's challenge, when the caller
     already knows (see ``organised_challenge_ids``); otherwise it is looked up.
     """
-    phase = submission.phase
-    show_private = phase.private_revealed_at is not None or _organises(submission, user, organiser)
-    return {s.split: s for s in submission.scores.all() if s.split == "public" or show_private}
+    splits = visible_score_splits(submission.phase, organiser=_organises(submission, user, organiser))
+    return {s.split: s for s in submission.scores.all() if s.split in splits}
 
 
 def submission_visible_logs(submission: Submission, user, *, organiser: bool | None = None) -> str | None:

@@ -12,7 +12,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 import scorers
 from arena.challenges.models import Phase
 from arena.challenges.permissions import is_organiser
-from arena.challenges.selectors import phase_visible_by_slugs
+from arena.challenges.selectors import candidate_lists_visible_to, phase_visible_by_slugs
+from arena.challenges.visibility import PUBLIC, describe_board, describe_entry_rule, visible_score_splits
 from arena.core.errors import DomainError
 from arena.core.uploads import UploadLimit, limit_uploads
 from arena.submissions.forms import ContainerSubmissionForm, SubmissionForm
@@ -132,13 +133,18 @@ def _phase_render(request, phase: Phase, *, form=None, model_form=None, status: 
     track, challenge = phase.track, phase.track.challenge
     team = team_of(request.user, challenge)
     now = timezone.now()
+    organiser = is_organiser(request.user, challenge)
     return render(request, "submissions/phase.html", {
         "challenge": challenge, "track": track, "phase": phase, "team": team,
         "form": form or SubmissionForm(), "model_form": model_form or ContainerSubmissionForm(prefix=MODEL_PREFIX),
         "is_open": phase.opens_at <= now < phase.closes_at,
         "scorer": scorers.get_scorer(track.scorer_key),
         "submissions": submissions_of_user(user=request.user, phase=phase)[:100] if team else [],
-        "is_organiser": is_organiser(request.user, challenge),
+        "is_organiser": organiser,
+        "shows_public_scores": PUBLIC in visible_score_splits(phase, organiser=organiser, now=now),
+        "board_rule": describe_board(phase, now), "entry_rule": describe_entry_rule(phase),
+        "candidates_published": bool(phase.candidates) and candidate_lists_visible_to(
+            request.user, challenge).filter(pk=phase.pk).exists(),
         "idempotency_key": idempotency_key or uuid.uuid4().hex,
         "limits": submission_limits_of(team=team, phase=phase) if team else [],
     }, status=status)
@@ -154,6 +160,7 @@ def submission_page(request, submission_id: int):
         "submission": submission, "phase": submission.phase, "track": submission.phase.track,
         "challenge": submission.phase.track.challenge,
         "scores": submission_visible_scores(submission, request.user),
+        "board_rule": describe_board(submission.phase),
         "logs": submission_visible_logs(submission, request.user),
     })
 
@@ -184,9 +191,9 @@ def submission_select_page(request, submission_id: int):
 
 @require_GET
 def phase_candidates(request, slug: str, track_slug: str, phase_slug: str):
-    """The phase's published candidate list: public to everyone who can see the phase."""
+    """The phase's published candidate list: public to everyone who can see the phase, from its opening."""
     phase = _phase(request, slug, track_slug, phase_slug)
-    if not phase.candidates:
-        raise Http404("This phase publishes no candidate list.")
+    if not candidate_lists_visible_to(request.user, phase.track.challenge).filter(pk=phase.pk).exists():
+        raise Http404("This phase publishes no candidate list (yet).")
     return FileResponse(phase.candidates.open("rb"), as_attachment=True, content_type="text/csv",
                         filename=f"{phase.track.slug}-{phase.slug}-candidates.csv")

@@ -9,21 +9,27 @@ from rest_framework import serializers
 
 import scorers
 from arena.challenges.models import Challenge, Phase, Track
+from arena.challenges.selectors import candidate_lists_visible_to
+from arena.challenges.visibility import describe_board, describe_entry_rule
 
 
 class PhaseSummaryOut(serializers.ModelSerializer):
     is_open = serializers.SerializerMethodField(help_text="Whether the phase takes submissions now.")
-    private_revealed = serializers.SerializerMethodField(help_text="Whether the private leaderboard is public.")
+    private_revealed = serializers.SerializerMethodField(
+        help_text="Whether the results are revealed: the private leaderboard, and scores of hidden or frozen boards.")
+    has_public_split = serializers.BooleanField(
+        help_text="False for phases scored on a hidden split only (no public leaderboard).")
 
     class Meta:
         model = Phase
-        fields = ["id", "slug", "title", "kind", "opens_at", "closes_at", "is_open", "private_revealed"]
+        fields = ["id", "slug", "title", "kind", "opens_at", "closes_at", "is_open", "private_revealed",
+                  "board_visibility", "frozen_at", "reveal_at_close", "entry_rule", "max_selected", "has_public_split"]
 
     def get_is_open(self, phase: Phase) -> bool:
         return phase.opens_at <= timezone.now() < phase.closes_at
 
     def get_private_revealed(self, phase: Phase) -> bool:
-        return phase.private_revealed_at is not None
+        return phase.is_revealed()
 
 
 class OptionOut(serializers.Serializer):
@@ -89,7 +95,7 @@ class TrackRulesOut(serializers.ModelSerializer):
     class Meta:
         model = Track
         fields = ["slug", "title", "summary", "description", "scorer", "tie_break_metrics", "limits",
-                  "container_limits", "leaderboard_mode", "max_selected"]
+                  "container_limits"]
 
     @extend_schema_field(ScorerOut(allow_null=True, help_text="Null when the scorer is not installed here."))
     def get_scorer(self, track: Track) -> dict | None:
@@ -181,9 +187,18 @@ class PhaseOut(PhaseSummaryOut):
         help_text="The published candidate list (CSV) uploads must cover exactly, or null.")
     my_limits = serializers.SerializerMethodField(
         help_text="Your team's use of this phase's limits (null without a team): allowed is null for no limit.")
+    board_rule = serializers.SerializerMethodField(help_text="What teams see before the reveal, in words.")
+    entry_rule_text = serializers.SerializerMethodField(help_text="Which entry of each team counts, in words.")
 
     class Meta(PhaseSummaryOut.Meta):
-        fields = [*PhaseSummaryOut.Meta.fields, "challenge", "track", "visible_splits", "candidates_url", "my_limits"]
+        fields = [*PhaseSummaryOut.Meta.fields, "challenge", "track", "visible_splits", "candidates_url", "my_limits",
+                  "board_rule", "entry_rule_text"]
+
+    def get_board_rule(self, phase: Phase) -> str:
+        return describe_board(phase)
+
+    def get_entry_rule_text(self, phase: Phase) -> str:
+        return describe_entry_rule(phase)
 
     @extend_schema_field(LimitUseOut(many=True, allow_null=True))
     def get_my_limits(self, phase: Phase) -> list[dict] | None:
@@ -191,10 +206,11 @@ class PhaseOut(PhaseSummaryOut):
         return None if limits is None else LimitUseOut(limits, many=True).data
 
     def get_candidates_url(self, phase: Phase) -> str | None:
-        if not phase.candidates:
+        request = self.context.get("request")
+        user = request.user if request else None
+        if not candidate_lists_visible_to(user, phase.track.challenge).filter(pk=phase.pk).exists():
             return None
         path = reverse("phase-candidates", args=[phase.track.challenge.slug, phase.track.slug, phase.slug])
-        request = self.context.get("request")
         return request.build_absolute_uri(path) if request else path
 
     def get_visible_splits(self, phase: Phase) -> list[str]:

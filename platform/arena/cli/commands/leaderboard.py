@@ -13,9 +13,10 @@ from arena.cli.output import emit_json, say, short_time, table
 PAGE = 1000
 
 
-def _all_rows(client: ApiClient, phase: int, split: str) -> dict:
+def _all_rows(client: ApiClient, phase: int, split: str | None) -> dict:
     """The first page's header with the entries of every page."""
     board = client.get(f"/phases/{phase}/leaderboard", split=split, limit=PAGE, offset=0)
+    split = board["split"]  # the phase's default when none was asked for
     entries = list(board["entries"])
     while len(entries) < board["count"]:
         page = client.get(f"/phases/{phase}/leaderboard", split=split, limit=PAGE, offset=len(entries))

@@ -240,6 +240,10 @@ ARENA_REDISPATCH_SECONDS = env_int("ARENA_REDISPATCH_SECONDS", 60)
 ARENA_MAX_ATTEMPTS = env_int("ARENA_MAX_ATTEMPTS", 3)
 # Refused uploads (invalid files) a team may make per hour and phase, unless the phase says otherwise.
 ARENA_REFUSED_UPLOADS_PER_HOUR = env_int("ARENA_REFUSED_UPLOADS_PER_HOUR", 20)
+# "Best on the hidden split" lets each entry fit the hidden split: phases using it allow at most this many.
+ARENA_BEST_HIDDEN_MAX_TOTAL = env_int("ARENA_BEST_HIDDEN_MAX_TOTAL", 5)
+# How often phases due for an automatic reveal (at their close) are stamped as revealed.
+ARENA_REVEAL_SECONDS = env_int("ARENA_REVEAL_SECONDS", 60)
 ARENA_AGREEMENT_MAX_BYTES = env_int("ARENA_AGREEMENT_MAX_BYTES", 10 * 1024 * 1024)
 # Sandboxes: registries models may be pulled from (site-wide), and where runs keep their files.
 ARENA_IMAGE_ALLOWLIST = env_list("ARENA_IMAGE_ALLOWLIST")
@@ -286,6 +290,8 @@ SPECTACULAR_SETTINGS = {
         "PhaseKindEnum": "arena.challenges.models.PhaseKind",
         "SubmissionKindEnum": "arena.challenges.models.SubmissionKind",
         "DatasetFileKindEnum": "arena.datasets.models.DatasetFileKind",
+        "BoardVisibilityEnum": "arena.challenges.models.BoardVisibility",
+        "EntryRuleEnum": "arena.challenges.models.EntryRule",
     },
 }
 
@@ -303,6 +309,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "arena.submissions.tasks.reconcile_submissions",
         "schedule": float(ARENA_RECONCILE_SECONDS),
         "options": {"queue": "default", "expires": float(ARENA_RECONCILE_SECONDS)},
+    },
+    "reveal-closed-phases": {
+        "task": "arena.challenges.tasks.reveal_closed_phases",
+        "schedule": float(ARENA_REVEAL_SECONDS),
+        "options": {"queue": "default", "expires": float(ARENA_REVEAL_SECONDS)},
     },
     "dispatch-submissions": {
         "task": "arena.submissions.tasks.dispatch_submissions",

@@ -10,11 +10,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
 import scorers
-from arena.challenges.models import Phase
+from arena.challenges.models import BoardVisibility, Phase
 from arena.challenges.selectors import challenge_is_visible_to
+from arena.challenges.visibility import FROZEN, default_split
 from arena.core.errors import DomainError
 from arena.leaderboards.models import LeaderboardEntry
-from arena.leaderboards.selectors import leaderboard_snapshot, leaderboard_visible_splits
+from arena.leaderboards.selectors import leaderboard_board, leaderboard_snapshot, leaderboard_visible_splits
 
 
 class EntryOut(serializers.Serializer):
@@ -37,6 +38,12 @@ class LeaderboardOut(serializers.Serializer):
     offset = serializers.IntegerField()
     limit = serializers.IntegerField()
     split = serializers.CharField()
+    board_visibility = serializers.ChoiceField(
+        choices=BoardVisibility.choices, help_text="What teams see before the results are revealed.")
+    revealed = serializers.BooleanField(help_text="Whether the phase's results are revealed.")
+    frozen_at = serializers.DateTimeField(
+        allow_null=True, help_text="Set when the rows are the board as frozen at this time (later entries "
+        "appear at the reveal).")
     primary_metric = serializers.CharField()
     greater_is_better = serializers.BooleanField()
     tie_break_metrics = serializers.ListField(child=serializers.CharField())
@@ -45,7 +52,9 @@ class LeaderboardOut(serializers.Serializer):
     entries = EntryOut(many=True)
 
 
-SPLIT = OpenApiParameter("split", str, enum=["public", "private"], default="public")
+SPLIT = OpenApiParameter("split", str, enum=["public", "private", "frozen"],
+                         description="Default: public, or private on phases scored on a hidden split only. "
+                         "frozen: organisers only, the public board as teams see it while frozen.")
 LIMIT = OpenApiParameter("limit", int, default=100, description="Rows per page, at most 1000.")
 OFFSET = OpenApiParameter("offset", int, default=0, description="Rows to skip from the top.")
 MAX_LIMIT = 1000
@@ -74,24 +83,31 @@ def _phase(request, phase_id: int) -> Phase:
     return phase
 
 
+def _stamp(moment) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
 class LeaderboardView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(parameters=[SPLIT, LIMIT, OFFSET], responses=LeaderboardOut, summary="A phase's leaderboard")
     def get(self, request, phase_id: int):
         phase = _phase(request, phase_id)
-        split = request.query_params.get("split", "public")
+        split = request.query_params.get("split") or default_split(phase)
         limit, offset = _window(request)
+        board = leaderboard_board(phase=phase, split=split, user=request.user)
         snapshot = leaderboard_snapshot(phase=phase, split=split, user=request.user)
         scorer = scorers.get_scorer(phase.track.scorer_key)
-        rows = LeaderboardEntry.objects.filter(phase=phase, split=split).order_by("position").values_list(
+        rows = LeaderboardEntry.objects.filter(phase=phase, split=board).order_by("position").values_list(
             "row_json", flat=True)[offset:offset + limit]
         head = json.dumps({
             "phase": phase.pk, "count": snapshot.rows if snapshot else 0, "offset": offset, "limit": limit,
-            "split": split, "primary_metric": scorer.primary_metric,
+            "split": split, "board_visibility": phase.board_visibility, "revealed": phase.is_revealed(),
+            "frozen_at": _stamp(phase.frozen_at) if board == FROZEN else None,
+            "primary_metric": scorer.primary_metric,
             "greater_is_better": scorer.greater_is_better, "tie_break_metrics": phase.track.tie_break_metrics,
             "visible_splits": leaderboard_visible_splits(phase, request.user),
-            "refreshed_at": snapshot.refreshed_at.isoformat().replace("+00:00", "Z") if snapshot else None,
+            "refreshed_at": _stamp(snapshot.refreshed_at) if snapshot else None,
         }, separators=(",", ":"))
         # The rows were serialised when the board was ranked; splice them in as they are.
         body = head[:-1] + ',"entries":[' + ",".join(rows) + "]}"
@@ -105,7 +121,7 @@ class LeaderboardCsvView(APIView):
                    summary="A phase's leaderboard as CSV")
     def get(self, request, phase_id: int):
         phase = _phase(request, phase_id)
-        split = request.query_params.get("split", "public")
+        split = request.query_params.get("split") or default_split(phase)
         snapshot = leaderboard_snapshot(phase=phase, split=split, user=request.user, with_csv=True)
         response = HttpResponse(snapshot.csv if snapshot else "", content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="leaderboard-{phase.pk}-{split}.csv"'

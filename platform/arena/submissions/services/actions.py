@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from arena.audit.services import audit_record
-from arena.challenges.models import LeaderboardMode
+from arena.challenges.models import EntryRule
 from arena.challenges.permissions import ensure_organiser
 from arena.core.errors import Conflict, DomainError
 from arena.leaderboards.services import leaderboard_lock_phase, leaderboard_refresh
@@ -105,9 +105,11 @@ def submission_disqualify(*, actor, submissions, reason: str) -> int:
 @transaction.atomic
 def submission_select(*, user, submission: Submission, selected: bool) -> bool:
     """Mark (or unmark) a scored submission as one of the team's final entries."""
-    track = submission.phase.track
-    if track.leaderboard_mode != LeaderboardMode.SELECTED:
-        raise DomainError("This track ranks each team's best entry; there is nothing to select.",
+    phase = submission.phase
+    track = phase.track
+    if phase.entry_rule != EntryRule.SELECTED:
+        raise DomainError(f"In this phase {phase.get_entry_rule_display()[0].lower()}"
+                          f"{phase.get_entry_rule_display()[1:]} counts; there is nothing to select.",
                           code="selection_not_used")
     if not TeamMembership.objects.filter(team_id=submission.team_id, user=user).exists():
         raise DomainError("Only members of the submitting team can select its entries.",
@@ -126,9 +128,9 @@ def submission_select(*, user, submission: Submission, selected: bool) -> bool:
             raise Conflict("Only scored, not disqualified submissions can be selected.", code="not_selectable")
         already = Submission.objects.filter(team_id=submission.team_id, phase=submission.phase,
                                             is_selected=True).count()
-        if already >= track.max_selected:
+        if already >= phase.max_selected:
             raise Conflict(
-                f"Your team has already selected {already} of at most {track.max_selected} final entries; "
+                f"Your team has already selected {already} of at most {phase.max_selected} final entries; "
                 "unselect one first.", code="selection_limit",
             )
     Submission.objects.filter(pk=submission.pk).update(is_selected=selected)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from arena.challenges.visibility import visible_score_splits
 from arena.core.mail import send_notice_on_commit
 from arena.submissions.models import Submission, SubmissionStatus
 
@@ -20,7 +21,10 @@ def notify_team_of_result(*, submission_id: int) -> None:
     challenge = track.challenge
     link = f"{settings.SITE_URL}/submissions/{submission.pk}/"
     if submission.status == SubmissionStatus.SCORED:
-        public = submission.scores.filter(split="public").first()
+        # The score only where the team may see it anyway: never for a hidden board before the reveal.
+        public = None
+        if "public" in visible_score_splits(submission.phase, organiser=False):
+            public = submission.scores.filter(split="public").first()
         subject = f"[{challenge.title}] '{submission.method_name}' scored {public.score:.4f}" if public else \
             f"[{challenge.title}] '{submission.method_name}' is scored"
         body = (f"Your submission #{submission.pk} ('{submission.method_name}') to {track.title} / "

@@ -45,9 +45,10 @@ def materialised_inputs(submission: Submission):
     track: Track = phase.track
     with tempfile.TemporaryDirectory(prefix="arena-score-") as tmp:
         root = Path(tmp)
-        golds = {ScoreSplit.PUBLIC.value: _copy_to(phase.reference_public, root / "gold-public")}
-        if phase.reference_private:
-            golds[ScoreSplit.PRIVATE.value] = _copy_to(phase.reference_private, root / "gold-private")
+        # A phase may be scored on its hidden (private) split only.
+        golds = {split: _copy_to(reference, root / f"gold-{split}") for split, reference in (
+            (ScoreSplit.PUBLIC.value, phase.reference_public), (ScoreSplit.PRIVATE.value, phase.reference_private),
+        ) if reference}
         pred = _copy_to(submission.file, root / "prediction")
         assets = None
         if track.assets.exists():

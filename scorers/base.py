@@ -202,6 +202,9 @@ class TrackScorer(ABC):
     title: ClassVar[str]
     description: ClassVar[str]
     greater_is_better: ClassVar[bool] = True
+    #: The score of a perfect prediction (the reference scored against itself); None: 1.0 when greater is
+    #: better, else 0.0. Tracks whose score sums measures declare theirs.
+    best_score: ClassVar[float | None] = None
     primary_metric: ClassVar[str]
     metric_names: ClassVar[tuple[str, ...]]
     key_column: ClassVar[str]

@@ -144,3 +144,22 @@ def test_submit_wait_with_a_real_worker(signed_in, world, predictions, tmp_path)
     assert lines[4].startswith("  status:    scored")
     assert lines[5] == "  public:    0.5556  (waf=0.5556, accuracy=0.6667)"
     assert _mine().get().status == SubmissionStatus.SCORED
+
+
+def test_submit_answers_the_fact_sheet_and_names_a_missing_answer(signed_in, world, predictions):
+    from arena.factsheets.models import Question, QuestionKind
+
+    phase = world["phase"]
+    Question.objects.create(phase=phase, key="external_data", text="Uses external data?", kind=QuestionKind.YES_NO)
+    Question.objects.create(phase=phase, key="paper", text="Paper", kind=QuestionKind.URL, required=False)
+    missing = signed_in.run("submit", "--phase", str(phase.pk), str(predictions))
+    assert (missing.returncode, missing.stderr) == (
+        5, "arena: Answer the fact-sheet question 'external_data' (Uses external data?); it is required.\n")
+    assert not _mine().exists()
+    malformed = signed_in.run("submit", "--phase", str(phase.pk), str(predictions), "--answer", "external_data")
+    assert malformed.returncode == 2
+    assert "expected KEY=VALUE (e.g. external_data=no), got 'external_data'" in malformed.stderr
+    result = signed_in.run("submit", "--json", "--phase", str(phase.pk), str(predictions),
+                           "--answer", "external_data=No", "--answer", "paper=https://example.org/p=1")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["answers"] == {"external_data": "no", "paper": "https://example.org/p=1"}

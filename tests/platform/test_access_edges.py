@@ -468,7 +468,7 @@ def _track_post(track, **extra):
     data = {
         "challenge": track.challenge.pk, "title": track.title, "slug": track.slug, "order": track.order,
         "summary": track.summary, "description": track.description, "scorer_key": track.scorer_key,
-        "scorer_options": "{}", "tie_break_metrics": "[]", "accepts_files": "on",
+        "tie_break_metrics": [], "accepts_files": "on",
         "max_upload_mb": track.max_upload_mb, "allow_compressed": "on", "max_per_day": track.max_per_day,
         "max_total": track.max_total, "max_in_flight": track.max_in_flight,
         "container_wall_seconds": track.container_wall_seconds, "container_memory_mb": track.container_memory_mb,

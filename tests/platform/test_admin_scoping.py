@@ -126,8 +126,8 @@ def test_organiser_can_add_tracks_only_to_their_challenges(client, world):
 def _track_post(challenge, **overrides):
     data = {
         "challenge": challenge.pk, "title": "New track", "slug": "new-track", "order": 0,
-        "summary": "", "description": "", "scorer_key": "mer.discrete", "scorer_options": "{}",
-        "tie_break_metrics": "[]", "accepts_files": "on", "max_upload_mb": 50, "allow_compressed": "on",
+        "summary": "", "description": "", "scorer_key": "mer.discrete",
+        "tie_break_metrics": [], "accepts_files": "on", "max_upload_mb": 50, "allow_compressed": "on",
         "max_per_day": 5, "max_total": 100, "max_in_flight": 2,
         "container_wall_seconds": 600, "container_memory_mb": 2048,
         "container_cpus": "1.00", "container_gpus": 0, "container_pids": 256, "max_image_mb": 4096,
@@ -142,11 +142,12 @@ def _track_post(challenge, **overrides):
 def test_track_form_validates_options_against_the_scorer(client, world):
     client.force_login(world["users"]["organiser_a"])
     url = reverse("admin:challenges_track_add")
-    response = client.post(url, _track_post(world["a"], scorer_options='{"colour": "blue"}'))
+    response = client.post(url, _track_post(world["a"], option_labels="happy, happy"))
     assert response.status_code == 200
-    assert "colour" in str(response.context["adminform"].form.errors["scorer_options"])
-    response = client.post(url, _track_post(world["a"], tie_break_metrics='["nope"]'))
-    assert "Unknown tie-break metric(s) nope" in str(response.context["adminform"].form.errors)
+    assert response.context["adminform"].form.errors == {
+        "option_labels": ["option 'labels' must be a comma-separated list, got ['happy', 'happy']"]}
+    response = client.post(url, _track_post(world["a"], tie_break_metrics=["nope"]))
+    assert "nope is not one of the available choices" in str(response.context["adminform"].form.errors)
     assert not Track.objects.filter(slug="new-track").exists()
     response = client.post(url, _track_post(world["a"]))
     assert response.status_code == 302
@@ -196,7 +197,7 @@ def test_actions_of_another_organiser_change_nothing(client, world):
 
 def test_reveal_cancel_and_rerun_actions(client, world, django_capture_on_commit_callbacks):
     client.force_login(world["users"]["organiser_a"])
-    _action(client, "challenges_phase", "reveal_results", [world["phase_a"].pk])
+    _action(client, "challenges_phase", "reveal_results", [world["phase_a"].pk], post="yes")  # still open
     assert Phase.objects.get(pk=world["phase_a"].pk).private_revealed_at is not None
     _action(client, "submissions_submission", "cancel", [world["sub_a"].pk])
     assert Submission.objects.get(pk=world["sub_a"].pk).status == SubmissionStatus.CANCELLED

@@ -45,11 +45,15 @@ def test_demo_entries_are_scored_and_baselines_marked(demo):
     assert SubmissionScore.objects.count() == 2 * entries.count()
     open_phases = Phase.objects.filter(submissions__isnull=False).distinct()
     for phase in open_phases:
-        assert phase.submissions.filter(is_baseline=True, team__isnull=True).count() == 1
-        # the demo teams' better models beat the baseline on the public split
+        # MER-style phases show a second, weaker baseline
+        expected = ["Organiser baseline"] + (["Weak baseline: acoustic features only"]
+                                             if phase.track.challenge.slug == "mer-style" else [])
+        assert list(phase.submissions.filter(is_baseline=True, team__isnull=True).order_by("pk").values_list(
+            "method_name", flat=True)) == expected
+        # the demo teams' better models beat the organisers' baseline on the public split
         best = max(SubmissionScore.objects.filter(submission__phase=phase, split="public")
                    .values_list("score", flat=True))
-        baseline = SubmissionScore.objects.get(submission__phase=phase, submission__is_baseline=True,
+        baseline = SubmissionScore.objects.get(submission__phase=phase, submission__method_name="Organiser baseline",
                                                split="public").score
         assert best > baseline, phase
 
@@ -186,3 +190,19 @@ def test_the_hidden_abaw_test_board_is_refused_to_participants_and_shown_to_the_
     # the validation phase's board stays live for participants
     validation = Phase.objects.get(track__challenge__slug="abaw-style", track__slug="va", slug="validation")
     assert participant.get(f"/api/v1/phases/{validation.pk}/leaderboard").status_code == 200
+
+
+def test_mer_final_tests_ask_a_fact_sheet_and_show_one_answer_on_the_board(demo):
+    from arena.factsheets.models import Question
+
+    for phase in Phase.objects.filter(track__challenge__slug="mer-style"):
+        questions = list(Question.objects.filter(phase=phase).values_list("key", "kind", "required", "on_leaderboard"))
+        if phase.slug == "test":
+            assert questions == [("external_data", "yes_no", True, True), ("closed_llm", "yes_no", True, False),
+                                 ("modalities", "choice", True, False), ("paper_url", "url", False, False)]
+        else:
+            assert questions == []
+    assert not Question.objects.filter(phase__track__challenge__slug="abaw-style").exists()
+    before = Question.objects.count()
+    demo_load()
+    assert Question.objects.count() == before

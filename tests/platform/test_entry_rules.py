@@ -17,7 +17,7 @@ from arena.submissions.models import Submission, SubmissionScore, SubmissionStat
 from arena.submissions.services import lifecycle
 from arena.submissions.services.actions import submission_select
 from arena.submissions.services.scoring import submission_score
-from tests.platform.factories import PhaseFactory, SubmissionFactory, TeamFactory, UserFactory
+from tests.platform.factories import LicenceFactory, PhaseFactory, SubmissionFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -161,6 +161,7 @@ def _admin_post(client, phase, **changes):
         "board_visibility": phase.board_visibility, "entry_rule": phase.entry_rule,
         "max_selected": phase.max_selected, "max_total": "" if phase.max_total is None else phase.max_total,
         "max_per_day": "", "max_in_flight": "", "max_refused_per_hour": "", "frozen_at_0": "", "frozen_at_1": "",
+        "questions-TOTAL_FORMS": 0, "questions-INITIAL_FORMS": 0,
     }
     data.update(changes)
     return client.post(f"/admin/challenges/phase/{phase.pk}/change/", data)
@@ -169,6 +170,11 @@ def _admin_post(client, phase, **changes):
 @override_settings(ARENA_BEST_HIDDEN_MAX_TOTAL=5)
 def test_the_admin_refuses_a_bad_rule_unchanged_and_re_ranks_on_a_good_one(admin_client):
     phase = _phase()
+    # A ready challenge: an opened phase then saves without an override.
+    LicenceFactory(challenge=phase.track.challenge)
+    challenge = phase.track.challenge
+    challenge.starts_at = phase.opens_at - timedelta(minutes=1)
+    challenge.save()
     team = TeamFactory(challenge=phase.track.challenge, name="A")
     _entries(phase, team, [(0.9, 0.3), (0.1, 0.8)])
     leaderboard_refresh(phase_id=phase.pk)
@@ -179,7 +185,7 @@ def test_the_admin_refuses_a_bad_rule_unchanged_and_re_ranks_on_a_good_one(admin
     assert (phase.entry_rule, phase.board_visibility, phase.max_total) == ("best_public", "live", None)
     assert _board(phase, "private") == [("A", "m0", 0.3, 2)]
     saved = _admin_post(admin_client, phase, entry_rule="best_hidden", board_visibility="hidden", max_total=3)
-    assert saved.status_code == 302, saved.text[:2000]
+    assert saved.status_code == 302, saved.context["adminform"].form.errors
     assert _board(phase, "private") == [("A", "m1", 0.8, 2)]  # the whole board follows the new rule at once
 
 

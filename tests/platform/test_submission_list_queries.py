@@ -57,9 +57,9 @@ def test_lists_of_1_and_20_submissions_take_the_same_queries(client, world):
     assert [len(rows) for _, rows in long.values()] == [20, 40]
     counts = {path: count for path, (count, _) in long.items()}
     assert counts == {path: count for path, (count, _) in short.items()}
-    # session, user, (the phase), the submissions with phase/track/challenge/team, their scores,
-    # the challenges the member organises
-    assert list(counts.values()) == [6, 5]
+    # session, user, (the phase), the submissions with phase/track/challenge/team, their scores, their
+    # fact-sheet answers with the questions, the challenges the member organises
+    assert list(counts.values()) == [7, 6]
     # What each row shows still depends on who the member is in that row's challenge.
     shown = {(row["phase"], tuple(sorted(row["scores"])), row["logs"]) for row in all_list[1]}
     assert shown == {(world["theirs"].pk, ("private", "public"), "log line"),

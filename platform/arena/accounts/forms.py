@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 
-from arena.accounts.models import User
+from arena.accounts.models import HostingRequest, User
 
 
 class SignUpForm(UserCreationForm):
@@ -19,3 +19,14 @@ class SignUpForm(UserCreationForm):
                 "An account with this e-mail already exists; sign in, or reset your password."
             )
         return email
+
+
+class HostingRequestForm(forms.ModelForm):
+    class Meta:
+        model = HostingRequest
+        fields = ("affiliation", "challenge_name", "reason")
+        labels = {"challenge_name": "Challenge you mean to host", "reason": "About you and the challenge"}
+        help_texts = {
+            "affiliation": "University, lab or company.",
+            "reason": "Your role, the challenge's data and its venue (workshop, conference): site admins read this.",
+        }

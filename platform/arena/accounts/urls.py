@@ -5,6 +5,7 @@ from arena.accounts import views
 
 urlpatterns = [
     path("signup/", views.sign_up, name="sign-up"),
+    path("hosting/", views.hosting_request, name="hosting-request"),
     path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

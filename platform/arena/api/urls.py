@@ -19,6 +19,7 @@ urlpatterns = [
 urlpatterns += [
     path("", include("arena.submissions.api.urls")),
     path("", include("arena.leaderboards.api.urls")),
+    path("", include("arena.exports.api.urls")),
     # Last: any other path under /api/v1/ is a JSON 404.
     re_path(r"^.*$", api_not_found, name="not-found"),
 ]

@@ -373,3 +373,23 @@ class Phase(models.Model):
         """This phase's ``max_per_day``, ``max_total`` or ``max_in_flight``, else the track's."""
         own = getattr(self, name)
         return own if own is not None else getattr(self.track, name)
+
+
+class Announcement(models.Model):
+    """News from the organisers, shown on the challenge page and e-mailed to the teams' members when
+    published (``announcement_publish``). The body is Markdown."""
+
+    challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="announcements")
+    title = models.CharField(max_length=200)
+    body = models.TextField(help_text="Markdown. Sent by e-mail to every member of every team who has not "
+                            "turned announcement e-mails off.")
+    published_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from arena.challenges.models import Challenge, Licence, Phase, Track
+from arena.challenges.models import Announcement, Challenge, Licence, Phase, Track
 
 
 def challenges_visible_to(user) -> QuerySet[Challenge]:
@@ -69,3 +69,8 @@ def candidate_lists_visible_to(user, challenge: Challenge) -> QuerySet[Phase]:
     if not is_organiser(user, challenge):
         phases = phases.filter(opens_at__lte=timezone.now())
     return phases.order_by("track__order", "track_id", "order", "opens_at")
+
+
+def challenge_announcements(challenge: Challenge) -> QuerySet[Announcement]:
+    """The organisers' published announcements of ``challenge``, newest first."""
+    return challenge.announcements.filter(published_at__lte=timezone.now()).order_by("-published_at", "-id")

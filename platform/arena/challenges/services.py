@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 import scorers
+from arena.accounts.permissions import can_host_challenges
 from arena.audit.services import audit_record
-from arena.challenges.models import Challenge, Phase
+from arena.challenges.models import Announcement, Challenge, Phase
 from arena.challenges.permissions import ensure_organiser
-from arena.core.errors import DomainError
+from arena.core.errors import Conflict, DomainError, PermissionDenied
+from arena.core.mail import send_notice_on_commit
+from arena.teams.selectors import announcement_recipients
 
 
 def track_validate_scorer_config(
@@ -148,3 +153,66 @@ def challenge_add_organiser(*, actor, challenge: Challenge, user) -> bool:
         details={"user": user.username},
     )
     return True
+
+
+def slug_taken_error(slug: str) -> Conflict:
+    return Conflict(f"The address '{slug}' is taken by another challenge; choose another slug.",
+                    code="slug_taken", details={"field": "slug"})
+
+
+@transaction.atomic
+def challenge_create(*, actor, challenge: Challenge) -> Challenge:
+    """Store a new challenge (built, unsaved, by the admin form or the cloning service) and make its
+    creator its organiser. Only people who may host challenges (and superusers) create them."""
+    if not can_host_challenges(actor):
+        raise PermissionDenied("Only hosts may create challenges: ask for hosting rights on your account's "
+                               "hosting page.", code="not_host")
+    if challenge.pk is not None:
+        raise DomainError("This challenge exists already.", code="challenge_exists")
+    if Challenge.objects.filter(slug=challenge.slug).exists():
+        raise slug_taken_error(challenge.slug)
+    try:
+        with transaction.atomic():
+            challenge.save()
+    except IntegrityError:
+        if Challenge.objects.filter(slug=challenge.slug).exists():  # taken between the check and the save
+            raise slug_taken_error(challenge.slug) from None
+        raise
+    challenge.organisers.add(actor)
+    if not actor.is_staff:
+        actor.is_staff = True
+        actor.save(update_fields=["is_staff"])
+    audit_record(actor=actor, action="challenge.create", target=challenge, challenge=challenge,
+                 details={"slug": challenge.slug})
+    return challenge
+
+
+@transaction.atomic
+def announcement_publish(*, actor, challenge: Challenge, title: str, body: str) -> Announcement:
+    """Publish an organisers' announcement on the challenge page and, once committed, e-mail it to every
+    member of every team who has not turned announcement e-mails off (one message per team, so that
+    teams do not see each other's addresses)."""
+    ensure_organiser(actor, challenge)
+    title = " ".join(title.split())
+    if not title:
+        raise DomainError("Give the announcement a title.", code="invalid", details={"field": "title"})
+    if len(title) > Announcement._meta.get_field("title").max_length:
+        raise DomainError("The title is too long: at most 200 characters.", code="invalid",
+                          details={"field": "title"})
+    if not body.strip():
+        raise DomainError("Write the announcement's text.", code="invalid", details={"field": "body"})
+    announcement = Announcement.objects.create(challenge=challenge, title=title, body=body, created_by=actor)
+    recipients = announcement_recipients(challenge)
+    page = f"{settings.SITE_URL}{reverse('challenge-detail', args=[challenge.slug])}"
+    team_page = f"{settings.SITE_URL}{reverse('team-page', args=[challenge.slug])}"
+    for team, emails in recipients:
+        send_notice_on_commit(
+            subject=f"[{challenge.title}] {title}",
+            body=f"{body.strip()}\n\n-- \nAnnouncement of the organisers of {challenge.title}: {page}\n"
+                 f"You get it as a member of team {team.name}; to stop these e-mails, turn them off on your "
+                 f"team page: {team_page}\n",
+            to=emails,
+        )
+    audit_record(actor=actor, action="announcement.publish", target=announcement, challenge=challenge,
+                 details={"title": title, "recipients": sum(len(emails) for _team, emails in recipients)})
+    return announcement

@@ -3,8 +3,11 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 import scorers
+from arena.challenges.models import Challenge
 from arena.challenges.permissions import is_organiser
+from arena.challenges.readiness import challenge_readiness
 from arena.challenges.selectors import (
+    challenge_announcements,
     challenge_current_licence,
     challenge_with_tracks,
     challenges_visible_to,
@@ -26,10 +29,20 @@ def challenge_detail(request, slug: str):
     return render(request, "challenges/detail.html", {
         "challenge": challenge,
         "licence": challenge_current_licence(challenge),
+        "announcements": challenge_announcements(challenge),
         "team": team_of(request.user, challenge),
         "is_organiser": is_organiser(request.user, challenge),
         "now": timezone.now(),
     })
+
+
+def challenge_readiness_page(request, slug: str):
+    """The readiness check, for the challenge's organisers; 404 for everyone else, as for an unknown slug."""
+    challenge = Challenge.objects.filter(slug=slug).first()
+    if challenge is None or not is_organiser(request.user, challenge):
+        raise Http404("No such challenge.")
+    return render(request, "challenges/readiness.html", {
+        "challenge": challenge, "readiness": challenge_readiness(challenge), "now": timezone.now()})
 
 
 def track_detail(request, slug: str, track_slug: str):

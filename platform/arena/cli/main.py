@@ -50,6 +50,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _answer(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE (e.g. external_data=no), got {text!r}")
+    return key.strip(), value
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     # SUPPRESS: `arena --json cmd` and `arena cmd --json` both work.
@@ -81,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--description", help="a few words on the method")
     submit.add_argument("--paper-url", help="link to the paper")
     submit.add_argument("--code-url", help="link to the code")
+    submit.add_argument("--answer", type=_answer, action="append", default=[], metavar="KEY=VALUE",
+                        help="answer a fact-sheet question of the phase; repeat for each "
+                        "(the questions: GET /api/v1/phases/ID, fact_sheet)")
     submit.add_argument("--wait", action="store_true", help="follow the status until scored, failed or cancelled")
     submit.add_argument("--timeout", type=float, default=3600, help="longest wait with --wait, in seconds")
     submit.add_argument("--idempotency-key", help="reuse a key to make retrying a whole command safe")

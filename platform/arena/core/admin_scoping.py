@@ -10,7 +10,9 @@ from django.conf import settings
 from django.contrib import admin
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
+from arena.accounts.permissions import can_host_challenges
 from arena.audit.services import audit_record
 from arena.challenges.models import Challenge
 from arena.challenges.permissions import is_organiser
@@ -25,6 +27,7 @@ CHALLENGE_PATHS = {
     "challenges.datasetlicence": "challenge",
     "challenges.track": "challenge",
     "challenges.phase": "track__challenge",
+    "challenges.announcement": "challenge",
     "teams.team": "challenge",
     "datasets.dataset": "challenge",
     "datasets.datasetfile": "dataset__challenge",
@@ -109,6 +112,9 @@ class OrganiserScopedAdmin(admin.ModelAdmin):
             return True
         return self.organiser_can_delete and self.has_change_permission(request, obj)
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        return with_time_zone_help(db_field, super().formfield_for_dbfield(db_field, request, **kwargs))
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         return super().formfield_for_foreignkey(db_field, request, **_scoped_choices(db_field, request, kwargs))
 
@@ -183,8 +189,31 @@ def fill_file_digest(instance: models.Model) -> None:
         instance.sha256, instance.size = sha256_of(upload)
 
 
+def with_time_zone_help(db_field, formfield):
+    """Say in a date-time field's help which time zone its times are in (organisers live in many)."""
+    if formfield is not None and isinstance(db_field, models.DateTimeField):
+        note = f"Times are in {timezone.get_current_timezone_name()}."
+        formfield.help_text = f"{formfield.help_text} {note}" if formfield.help_text else note
+    return formfield
+
+
+def time_column(name: str, description: str):
+    """A ``list_display`` column showing a date-time field with its time zone ("2026-12-04 03:00 UTC")."""
+
+    @admin.display(description=description, ordering=name)
+    def column(obj) -> str:
+        value = getattr(obj, name)
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z") if value else "-"
+
+    column.__name__ = f"{name}_with_zone"
+    return column
+
+
 class OrganiserScopedInline:
     """Inline rows are editable by whoever may change the parent object."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        return with_time_zone_help(db_field, super().formfield_for_dbfield(db_field, request, **kwargs))
 
     def has_view_permission(self, request, obj=None) -> bool:
         return self._parent_allows(request, obj)
@@ -199,10 +228,10 @@ class OrganiserScopedInline:
         return self._parent_allows(request, obj)
 
     def _parent_allows(self, request, obj) -> bool:
+        if obj is None:  # the add page: open to organisers, and to hosts creating their first challenge
+            return is_any_organiser(request.user) or (request.user.is_staff and can_host_challenges(request.user))
         if not is_any_organiser(request.user):
             return False
-        if obj is None:
-            return True
         challenge = obj if isinstance(obj, Challenge) else _resolve(obj, self.parent_challenge_path)
         return is_organiser(request.user, challenge)
 

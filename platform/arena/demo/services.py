@@ -17,10 +17,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from arena.accounts.models import User
-from arena.challenges.models import Challenge, Licence, Phase, Track, TrackAsset
+from arena.accounts.permissions import host_challenges_permission
+from arena.challenges.models import Announcement, Challenge, Licence, Phase, Track, TrackAsset
 from arena.challenges.selectors import dataset_current_licence
 from arena.challenges.services import track_validate_scorer_config
 from arena.datasets.models import Dataset, DatasetFile
+from arena.factsheets.models import Question
 from arena.submissions.models import Submission, SubmissionStatus
 from arena.submissions.services import lifecycle
 from arena.submissions.services.scoring import submission_score
@@ -38,6 +40,8 @@ DEMO_USERS = (
     ("alice", "alice@demo.affectarena.test", "participant"),
     ("bob", "bob@demo.affectarena.test", "participant"),
 )
+#: Demo accounts a site admin has granted the right to host challenges (they may create and clone them).
+DEMO_HOSTS = ("mer-organiser",)
 #: Demo teams: (challenge slug, team name, members, prediction quality of their entries,
 #: whether the team uploaded signed agreements). In ABAW-style, which requires one, Frame
 #: Wizards has not, so the demo shows both a team that may download and one that may not yet.
@@ -78,9 +82,11 @@ def demo_load(*, now=None, with_submissions: bool = True) -> DemoSummary:
                 _load_track(challenge, track_spec, order, files, now, summary)
             _load_datasets(challenge, spec, track_files, summary)
             teams = _load_teams(challenge, users, summary)
+            _load_announcements(challenge, spec, now, users, summary)
         if with_submissions:
             for track_spec in spec.tracks:
-                _load_entries(challenge, track_spec, track_files[track_spec.slug], teams, users, summary)
+                _load_entries(challenge, track_spec, track_files[track_spec.slug], teams, users, summary,
+                              extra_baselines=spec.extra_baselines)
     return summary
 
 
@@ -95,6 +101,8 @@ def _load_users(summary: DemoSummary) -> dict[str, User]:
                 affiliation="AffectArena demo",
             )
             summary.add(f"user {username}")
+        if username in DEMO_HOSTS:
+            user.user_permissions.add(host_challenges_permission())
         users[username] = user
         summary.users.append(f"{username} ({role.split(':')[0]})")
     return users
@@ -181,6 +189,10 @@ def _load_track(challenge: Challenge, spec: TrackSpec, order: int, files: TrackF
             phase.save(update_fields=["container_inputs"])
         if created:
             phase.full_clean()  # again, now that the phase has its reference files
+        for question_order, question in enumerate(phase_spec.fact_sheet):
+            Question.objects.get_or_create(phase=phase, key=question.key, defaults=dict(
+                text=question.text, kind=question.kind, required=question.required,
+                choices="\n".join(question.choices), on_leaderboard=question.on_leaderboard, order=question_order))
     return track
 
 
@@ -210,6 +222,19 @@ def _load_datasets(challenge: Challenge, spec: ChallengeSpec, track_files: dict[
                 sha256=hashlib.sha256(data).hexdigest(),
             )
             summary.add(f"dataset file {challenge.slug}/{file_spec.name}")
+
+
+def _load_announcements(challenge: Challenge, spec: ChallengeSpec, now, users, summary) -> None:
+    """The spec's announcements, found again by title on later runs. Stored directly: loading the demo
+    sends no e-mail."""
+    organiser = next((users[name] for name, _email, role in DEMO_USERS if role == f"organiser:{spec.slug}"), None)
+    for item in spec.announcements:
+        _, created = Announcement.objects.get_or_create(
+            challenge=challenge, title=item.title,
+            defaults={"body": item.body, "published_at": now - timedelta(days=item.days_ago), "created_by": organiser},
+        )
+        if created:
+            summary.add(f"announcement {challenge.slug}/{item.title}")
 
 
 def _load_teams(challenge: Challenge, users, summary) -> dict[str, tuple[Team, float]]:
@@ -262,13 +287,16 @@ def _accept_licence(team: Team, licence: Licence, owner: User, *, sign: bool) ->
         acceptance.save()
 
 
-def _load_entries(challenge, spec: TrackSpec, files: TrackFiles, teams, users, summary) -> None:
-    """A scored baseline and one entry per demo team in every phase that is open now."""
+def _load_entries(challenge, spec: TrackSpec, files: TrackFiles, teams, users, summary, *,
+                  extra_baselines: tuple[tuple[str, float], ...] = ()) -> None:
+    """Scored baselines and one entry per demo team in every phase that is open now."""
     track = challenge.tracks.get(slug=spec.slug)
     organiser = challenge.organisers.order_by("pk").first()
     now = timezone.now()
     for phase in track.phases.filter(opens_at__lte=now):
         entries = [("Organiser baseline", None, files.baseline_prediction)]
+        for seed, (name, quality) in enumerate(extra_baselines, start=1000):
+            entries.append((name, None, perturbed_prediction(files, spec, quality, seed)))
         for seed, (name, (team, quality)) in enumerate(sorted(teams.items())):
             entries.append((f"{name} demo model", team, perturbed_prediction(files, spec, quality, seed)))
         for method, team, data in entries:

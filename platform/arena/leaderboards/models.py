@@ -22,6 +22,8 @@ class LeaderboardEntry(models.Model):
     method_name = models.CharField(max_length=100, blank=True)
     submitted_at = models.DateTimeField()
     entries_count = models.PositiveIntegerField(default=0, help_text="Scored submissions of the team.")
+    #: The entry's answers to the fact-sheet questions shown on the board, by question key.
+    answers = models.JSONField(default=dict, blank=True)
     #: The row as the API sends it, rendered when the board is ranked.
     row_json = models.TextField(default="{}")
 

@@ -19,6 +19,7 @@ from django.db.models import Q
 import scorers
 from arena.challenges.models import BoardVisibility, EntryRule, Phase
 from arena.challenges.visibility import FROZEN
+from arena.factsheets.selectors import factsheet_answers_of, factsheet_questions
 from arena.leaderboards.exports import entry_as_dict, leaderboard_csv
 from arena.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot
 from arena.submissions.models import ScoreSplit, SubmissionScore, SubmissionStatus
@@ -211,6 +212,9 @@ def leaderboard_refresh(*, phase_id: int, team_ids: Iterable[int | None] | None 
     LeaderboardEntry.objects.filter(phase=phase).delete()
     LeaderboardSnapshot.objects.filter(phase=phase).exclude(split__in=list(boards)).delete()
     metric_names = list(scorer.metric_names)
+    answer_keys = list(factsheet_questions(phase).filter(on_leaderboard=True).values_list("key", flat=True))
+    answers = factsheet_answers_of({r.submission_id for ranked in ranked_boards.values() for _, _, r in ranked},
+                                   leaderboard_only=True) if answer_keys else {}
     for board, ranked in ranked_boards.items():
         entries = [
             LeaderboardEntry(
@@ -218,7 +222,7 @@ def leaderboard_refresh(*, phase_id: int, team_ids: Iterable[int | None] | None 
                 is_baseline=r.is_baseline, rank=rank, position=position, score=r.score, metrics=r.metrics,
                 public_rank=public_rank_of.get(r.team_id) if board == PRIVATE and not r.is_baseline else None,
                 team_name=r.team_name, method_name=r.method_name, submitted_at=r.submitted_at,
-                entries_count=r.entries_count,
+                entries_count=r.entries_count, answers=answers.get(r.submission_id, {}),
             )
             for rank, position, r in ranked
         ]
@@ -227,6 +231,7 @@ def leaderboard_refresh(*, phase_id: int, team_ids: Iterable[int | None] | None 
         LeaderboardEntry.objects.bulk_create(entries, batch_size=1000)
         LeaderboardSnapshot.objects.update_or_create(
             phase=phase, split=board,
-            defaults={"rows": len(entries), "csv": leaderboard_csv(entries, metric_names=metric_names, split=board)},
+            defaults={"rows": len(entries), "csv": leaderboard_csv(entries, metric_names=metric_names, split=board,
+                                                                   answer_keys=answer_keys)},
         )
     return {board: len(ranked) for board, ranked in ranked_boards.items()}

@@ -7,6 +7,7 @@ from arena.challenges.models import Phase
 from arena.challenges.selectors import phase_visible_by_slugs
 from arena.challenges.visibility import FROZEN, default_split, describe_board, describe_entry_rule
 from arena.core.errors import DomainError
+from arena.factsheets.selectors import factsheet_questions
 from arena.leaderboards.selectors import (
     leaderboard_board,
     leaderboard_for_phase,
@@ -39,11 +40,13 @@ def leaderboard_page(request, slug: str, track_slug: str, phase_slug: str):
         context["refusal"] = exc.message
         return render(request, "leaderboards/leaderboard.html", context, status=exc.status)
     metric_names = [m for m in scorer.metric_names if m != scorer.primary_metric]
+    questions = list(factsheet_questions(phase).filter(on_leaderboard=True))
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     for entry in rows:
         entry.metric_values = [entry.metrics.get(m) for m in metric_names]
-    context.update(entries=rows, page=page, metric_names=metric_names)
+        entry.answer_values = [entry.answers.get(q.key, "") for q in questions]
+    context.update(entries=rows, page=page, metric_names=metric_names, questions=questions)
     return render(request, "leaderboards/leaderboard.html", context)
 
 

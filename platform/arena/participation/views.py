@@ -1,14 +1,16 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from arena.challenges.selectors import challenges_visible_to
+from arena.challenges.selectors import challenge_current_licence, challenges_visible_to, dataset_current_licence
 from arena.core.errors import DomainError
 from arena.datasets.models import Dataset
 from arena.participation import services
 from arena.participation.forms import AgreementUploadForm, LicenceAcceptForm
 from arena.participation.selectors import data_access
+from arena.teams.selectors import team_of
 
 
 def _page(request, challenge, *, dataset=None, accept_form=None, agreement_form=None, status=200):
@@ -78,3 +80,20 @@ def licence_agreement(request, slug: str, dataset_slug: str | None = None):
         return _page(request, challenge, dataset=dataset, agreement_form=form, status=exc.status)
     messages.success(request, "Signed agreement uploaded; the organisers will review it.")
     return _back(challenge, dataset)
+
+
+def licence_print(request, slug: str, dataset_slug: str | None = None):
+    """The current licence (the challenge's, or one dataset's own) as a page to print, sign and scan.
+    Open to anyone who can see the challenge."""
+    challenge = get_object_or_404(challenges_visible_to(request.user), slug=slug)
+    if dataset_slug is None:
+        dataset, licence = None, challenge_current_licence(challenge)
+    else:
+        dataset = get_object_or_404(Dataset.objects.filter(challenge=challenge), slug=dataset_slug)
+        licence = dataset_current_licence(dataset)
+    if licence is None:
+        raise Http404("This licence has not been published.")
+    return render(request, "participation/licence_print.html", {
+        "challenge": challenge, "dataset": dataset, "licence": licence,
+        "team": team_of(request.user, challenge),
+    })

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 
 from arena.core.admin_scoping import OrganiserScopedAdmin, ScopedTabularInline, scoped_filter
 from arena.core.errors import DomainError
+from arena.factsheets.admin import AnswerInline
 from arena.participation.admin import DecisionActionForm
 from arena.submissions.models import RefusedUpload, Submission, SubmissionScore
 from arena.submissions.services.actions import submission_cancel, submission_disqualify, submission_rerun
@@ -27,7 +28,7 @@ class SubmissionAdmin(OrganiserScopedAdmin):
     list_filter = ("status", "kind", "is_baseline", scoped_filter("phase__track__challenge"))
     search_fields = ("method_name", "team__name", "public_id")
     list_select_related = ("team", "phase__track__challenge")
-    inlines = [ScoreInline]
+    inlines = [ScoreInline, AnswerInline]
     action_form = DecisionActionForm
     actions = ["rerun", "cancel", "disqualify"]
     readonly_fields = (

@@ -24,6 +24,15 @@ class SubmissionStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class FailureCause(models.TextChoices):
+    #: The team's file or model is at fault; the message says what to change.
+    SUBMISSION = "submission", "The submission"
+    #: The phase or track is misconfigured (reference, scorer options, assets, inputs): the organisers' problem.
+    CONFIGURATION = "configuration", "The phase's configuration"
+    #: The platform could not finish it (attempts used up, no sandbox host); the team may submit again.
+    PLATFORM = "platform", "The platform"
+
+
 IN_FLIGHT_STATUSES = (
     SubmissionStatus.SUBMITTED,
     SubmissionStatus.QUEUED,
@@ -71,6 +80,10 @@ class Submission(models.Model):
 
     error_message = models.TextField(blank=True, help_text="Shown to the team: what went wrong, how to fix it.")
     error_detail = models.TextField(blank=True, help_text="Seen by organisers only.")
+    failure_cause = models.CharField(
+        max_length=16, choices=FailureCause.choices, blank=True,
+        help_text="Whose problem a failure is; failures caused by the configuration re-queue once the phase is "
+        "ready again.")
     logs = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     idempotency_key = models.CharField(max_length=100, blank=True)
@@ -138,6 +151,20 @@ class SubmissionScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.submission_id} {self.split}: {self.score:.6f}"
+
+
+class MisconfigurationAlert(models.Model):
+    """When a phase's organisers were last alerted to submissions failing on its configuration, and the
+    failures since, which the next alert (at most one an hour) summarises."""
+
+    phase = models.OneToOneField("challenges.Phase", on_delete=models.CASCADE, related_name="misconfiguration_alert")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    pending_count = models.PositiveIntegerField(default=0)
+    pending_submission_ids = models.JSONField(default=list, blank=True)
+    pending_detail = models.TextField(blank=True, help_text="What the first pending failure said (organisers only).")
+
+    def __str__(self) -> str:
+        return f"{self.phase_id}: {self.pending_count} pending"
 
 
 class RefusedUpload(models.Model):

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from arena.challenges.permissions import is_organiser
 from arena.challenges.selectors import challenges_organised_by
 from arena.challenges.visibility import visible_score_splits
+from arena.factsheets.models import Answer
 from arena.submissions.models import COUNTED_STATUSES, IN_FLIGHT_STATUSES, Submission, SubmissionScore
 
 
@@ -18,7 +19,8 @@ def submissions_of_user(*, user, phase=None) -> QuerySet[Submission]:
     """Submissions of every team the user belongs to, newest first, with their phase, track,
     challenge, team and scores read in the same few queries however many there are."""
     qs = Submission.objects.filter(team__memberships__user=user).select_related(
-        "phase__track__challenge", "team").prefetch_related("scores")
+        "phase__track__challenge", "team").prefetch_related(
+        "scores", Prefetch("answers", queryset=Answer.objects.select_related("question")))
     if phase is not None:
         qs = qs.filter(phase=phase)
     return qs.order_by("-created_at", "-id")

@@ -13,6 +13,7 @@ import uuid
 from celery import shared_task
 from django.conf import settings
 
+from arena.submissions.services.misconfiguration import misconfigured_submissions_check
 from arena.submissions.services.queueing import submissions_dispatch_pending
 from arena.submissions.services.reconcile import submissions_reconcile
 from arena.submissions.services.sandbox_run import (
@@ -40,6 +41,12 @@ def reconcile_submissions() -> dict[str, int]:
 @shared_task(acks_late=True, soft_time_limit=120, time_limit=150)
 def dispatch_submissions() -> dict[str, int]:
     return submissions_dispatch_pending()
+
+
+@shared_task(acks_late=True, soft_time_limit=300, time_limit=330)
+def handle_misconfigured_submissions() -> dict[str, int]:
+    """Send the due summaries of failures on a phase's configuration; re-queue those of phases ready again."""
+    return misconfigured_submissions_check()
 
 
 @shared_task(

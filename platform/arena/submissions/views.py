@@ -16,6 +16,7 @@ from arena.challenges.selectors import candidate_lists_visible_to, phase_visible
 from arena.challenges.visibility import PUBLIC, describe_board, describe_entry_rule, visible_score_splits
 from arena.core.errors import DomainError
 from arena.core.uploads import UploadLimit, limit_uploads
+from arena.factsheets.selectors import factsheet_questions
 from arena.submissions.forms import ContainerSubmissionForm, SubmissionForm
 from arena.submissions.selectors import (
     submission_limits_of,
@@ -77,9 +78,11 @@ def phase_page(request, slug: str, track_slug: str, phase_slug: str):
 @csrf_protect
 def _phase_submit(request, phase: Phase):
     is_model = request.POST.get("kind") == "container"
-    form = SubmissionForm(None if is_model else request.POST, None if is_model else request.FILES)
+    questions = list(factsheet_questions(phase))
+    form = SubmissionForm(None if is_model else request.POST, None if is_model else request.FILES,
+                          questions=questions)
     model_form = ContainerSubmissionForm(request.POST if is_model else None, request.FILES if is_model else None,
-                                         prefix=MODEL_PREFIX)
+                                         prefix=MODEL_PREFIX, questions=questions)
     posted = model_form if is_model else form
     # Each rendering of the form carries its own key: sending the same form twice (a retry after a
     # lost answer, a double click) returns the first submission instead of using another slot.
@@ -87,7 +90,8 @@ def _phase_submit(request, phase: Phase):
     status = 400
     if posted.is_valid():
         data = posted.cleaned_data
-        method = MethodInfo(data["method_name"], data["method_description"], data["paper_url"], data["code_url"])
+        method = MethodInfo(data["method_name"], data["method_description"], data["paper_url"], data["code_url"],
+                            answers=posted.answers())
         try:
             if is_model:
                 archive = data.get("image_archive")
@@ -103,6 +107,8 @@ def _phase_submit(request, phase: Phase):
                     idempotency_key=idempotency_key)
         except DomainError as exc:
             field = exc.details.get("field")
+            if field == "answers":
+                field = f"answer_{exc.details.get('question')}"
             posted.add_error(field if field in posted.fields else None, exc.message)
             status = exc.status
         else:
@@ -136,7 +142,8 @@ def _phase_render(request, phase: Phase, *, form=None, model_form=None, status: 
     organiser = is_organiser(request.user, challenge)
     return render(request, "submissions/phase.html", {
         "challenge": challenge, "track": track, "phase": phase, "team": team,
-        "form": form or SubmissionForm(), "model_form": model_form or ContainerSubmissionForm(prefix=MODEL_PREFIX),
+        "form": form or SubmissionForm(questions=factsheet_questions(phase)),
+        "model_form": model_form or ContainerSubmissionForm(prefix=MODEL_PREFIX, questions=factsheet_questions(phase)),
         "is_open": phase.opens_at <= now < phase.closes_at,
         "scorer": scorers.get_scorer(track.scorer_key),
         "submissions": submissions_of_user(user=request.user, phase=phase)[:100] if team else [],

@@ -44,6 +44,9 @@ class TeamMembership(models.Model):
     challenge = models.ForeignKey("challenges.Challenge", on_delete=models.CASCADE, related_name="+")
     role = models.CharField(max_length=16, choices=TeamRole.choices, default=TeamRole.MEMBER)
     joined_at = models.DateTimeField(auto_now_add=True)
+    announcement_emails = models.BooleanField(
+        default=True, help_text="Whether the organisers' announcements of the challenge are e-mailed to this member."
+    )
 
     class Meta:
         ordering = ["team", "joined_at"]

@@ -149,3 +149,17 @@ def team_rotate_invite_code(*, user, team: Team) -> str:
     team.save(update_fields=["invite_code"])
     audit_record(actor=user, action="team.rotate_invite", target=team, challenge=team.challenge)
     return team.invite_code
+
+
+@transaction.atomic
+def team_membership_set_announcement_emails(*, user, team: Team, enabled: bool) -> bool:
+    """Turn the organisers' announcement e-mails on or off for ``user`` in ``team``; False when unchanged."""
+    updated = TeamMembership.objects.filter(team=team, user=user).exclude(announcement_emails=enabled).update(
+        announcement_emails=enabled)
+    if not updated:
+        if not TeamMembership.objects.filter(team=team, user=user).exists():
+            raise NotFound("You are not a member of this team.", code="not_a_member")
+        return False
+    audit_record(actor=user, action="team.announcement_emails", target=team, challenge=team.challenge,
+                 details={"enabled": enabled})
+    return True

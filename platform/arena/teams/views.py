@@ -47,6 +47,7 @@ def team_page(request, slug: str):
         context["memberships"] = team.memberships.select_related("user").order_by("joined_at")
         context["participation"] = getattr(team, "participation", None)
         context["is_owner"] = any(m.user_id == request.user.pk and m.role == "owner" for m in context["memberships"])
+        context["own_membership"] = next(m for m in context["memberships"] if m.user_id == request.user.pk)
     return render(request, "teams/team.html", context, status=status)
 
 
@@ -78,4 +79,25 @@ def team_rotate_invite(request, slug: str):
         messages.success(request, "A new invite code was made; the old one no longer works.")
     except DomainError as exc:
         messages.error(request, exc.message)
+    return redirect("team-page", slug=slug)
+
+
+@login_required
+@require_POST
+def team_announcement_emails(request, slug: str):
+    """Turn the organisers' announcement e-mails on or off for the signed-in member."""
+    challenge = get_object_or_404(challenges_visible_to(request.user), slug=slug)
+    team = team_of(request.user, challenge)
+    if team is None:
+        messages.error(request, "You are not in a team for this challenge.")
+        return redirect("team-page", slug=slug)
+    enabled = request.POST.get("announcement_emails") == "on"
+    try:
+        services.team_membership_set_announcement_emails(user=request.user, team=team, enabled=enabled)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("team-page", slug=slug)
+    messages.success(request, "The organisers' announcements will be e-mailed to you." if enabled
+                     else "You will no longer get the organisers' announcements by e-mail; they stay on the "
+                     "challenge page.")
     return redirect("team-page", slug=slug)

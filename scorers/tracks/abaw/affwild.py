@@ -182,6 +182,7 @@ class AbawMtl(TrackScorer):
         "the twelve action units; unannotated reference values are left out of their measure. " + _FRAME_NOTE
     )
     primary_metric = "mtl"
+    best_score = 3.0  # the sum of three measures that each reach 1
     metric_names = ("mtl", "va", "expr", "au", "ccc_valence", "ccc_arousal")
     key_column = "image"
     pred_header = ("image", "valence", "arousal", "expression", "aus")

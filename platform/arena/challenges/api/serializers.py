@@ -11,6 +11,8 @@ import scorers
 from arena.challenges.models import Challenge, Phase, Track
 from arena.challenges.selectors import candidate_lists_visible_to
 from arena.challenges.visibility import describe_board, describe_entry_rule
+from arena.factsheets.models import QuestionKind
+from arena.factsheets.selectors import factsheet_questions
 
 
 class PhaseSummaryOut(serializers.ModelSerializer):
@@ -179,6 +181,16 @@ class LimitUseOut(serializers.Serializer):
     text = serializers.CharField(source="describe", help_text='e.g. "3 of 5 left today (resets 00:00 UTC)"')
 
 
+class QuestionOut(serializers.Serializer):
+    key = serializers.CharField()
+    text = serializers.CharField()
+    help = serializers.CharField()
+    kind = serializers.ChoiceField(choices=QuestionKind.choices, help_text="text, url, yes_no or choice.")
+    choices = serializers.ListField(child=serializers.CharField(), source="choice_list",
+                                    help_text="The allowed answers of a choice question.")
+    required = serializers.BooleanField()
+
+
 class PhaseOut(PhaseSummaryOut):
     challenge = serializers.CharField(source="track.challenge.slug")
     track = TrackRulesOut()
@@ -189,10 +201,16 @@ class PhaseOut(PhaseSummaryOut):
         help_text="Your team's use of this phase's limits (null without a team): allowed is null for no limit.")
     board_rule = serializers.SerializerMethodField(help_text="What teams see before the reveal, in words.")
     entry_rule_text = serializers.SerializerMethodField(help_text="Which entry of each team counts, in words.")
+    fact_sheet = serializers.SerializerMethodField(
+        help_text="Questions asked with every submission: send the answers as `answers` (key -> answer).")
 
     class Meta(PhaseSummaryOut.Meta):
         fields = [*PhaseSummaryOut.Meta.fields, "challenge", "track", "visible_splits", "candidates_url", "my_limits",
-                  "board_rule", "entry_rule_text"]
+                  "board_rule", "entry_rule_text", "fact_sheet"]
+
+    @extend_schema_field(QuestionOut(many=True))
+    def get_fact_sheet(self, phase: Phase) -> list[dict]:
+        return QuestionOut(factsheet_questions(phase), many=True).data
 
     def get_board_rule(self, phase: Phase) -> str:
         return describe_board(phase)

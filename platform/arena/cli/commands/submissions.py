@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from argparse import Namespace
@@ -22,6 +23,8 @@ UPLOAD_TIMEOUT = (10, 600)
 def _upload(client: ApiClient, args: Namespace, path: Path, key: str) -> dict:
     fields = {"method_name": args.method or path.stem, "method_description": args.description or "",
               "paper_url": args.paper_url or "", "code_url": args.code_url or ""}
+    if args.answer:
+        fields["answers"] = json.dumps(dict(args.answer))
     progress = Progress(f"uploading {path.name}", path.stat().st_size)
     body = MultipartFile(fields, file_field="file", path=path, on_file_bytes=progress.advance)
     try:

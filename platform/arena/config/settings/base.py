@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "arena.datasets",
     "arena.submissions",
     "arena.leaderboards",
+    "arena.exports",
+    "arena.factsheets",
     "arena.demo",
     "arena.tokens",
     "arena.api",
@@ -244,6 +246,11 @@ ARENA_REFUSED_UPLOADS_PER_HOUR = env_int("ARENA_REFUSED_UPLOADS_PER_HOUR", 20)
 ARENA_BEST_HIDDEN_MAX_TOTAL = env_int("ARENA_BEST_HIDDEN_MAX_TOTAL", 5)
 # How often phases due for an automatic reveal (at their close) are stamped as revealed.
 ARENA_REVEAL_SECONDS = env_int("ARENA_REVEAL_SECONDS", 60)
+# Organisers get at most one e-mail per phase in this period about submissions failing on its configuration;
+# the check that sends the summaries and re-queues the failures of phases ready again runs every
+# ARENA_MISCONFIGURATION_CHECK_SECONDS.
+ARENA_MISCONFIGURATION_ALERT_SECONDS = env_int("ARENA_MISCONFIGURATION_ALERT_SECONDS", 3600)
+ARENA_MISCONFIGURATION_CHECK_SECONDS = env_int("ARENA_MISCONFIGURATION_CHECK_SECONDS", 120)
 ARENA_AGREEMENT_MAX_BYTES = env_int("ARENA_AGREEMENT_MAX_BYTES", 10 * 1024 * 1024)
 # Sandboxes: registries models may be pulled from (site-wide), and where runs keep their files.
 ARENA_IMAGE_ALLOWLIST = env_list("ARENA_IMAGE_ALLOWLIST")
@@ -292,6 +299,9 @@ SPECTACULAR_SETTINGS = {
         "DatasetFileKindEnum": "arena.datasets.models.DatasetFileKind",
         "BoardVisibilityEnum": "arena.challenges.models.BoardVisibility",
         "EntryRuleEnum": "arena.challenges.models.EntryRule",
+        "ExportKindEnum": "arena.exports.models.ExportKind",
+        "ExportStatusEnum": "arena.exports.models.ExportStatus",
+        "QuestionKindEnum": "arena.factsheets.models.QuestionKind",
     },
 }
 
@@ -319,5 +329,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "arena.submissions.tasks.dispatch_submissions",
         "schedule": float(ARENA_DISPATCH_SECONDS),
         "options": {"queue": "default", "expires": float(ARENA_DISPATCH_SECONDS)},
+    },
+    "misconfigured-submissions": {
+        "task": "arena.submissions.tasks.handle_misconfigured_submissions",
+        "schedule": float(ARENA_MISCONFIGURATION_CHECK_SECONDS),
+        "options": {"queue": "default", "expires": float(ARENA_MISCONFIGURATION_CHECK_SECONDS)},
     },
 }

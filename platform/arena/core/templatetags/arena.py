@@ -3,7 +3,15 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
+from arena.core.markdown import render_markdown
+
 register = template.Library()
+
+
+@register.filter(name="markdown")
+def markdown_filter(text):
+    """Organisers' Markdown as sanitised HTML (see arena.core.markdown)."""
+    return render_markdown(text)
 
 
 @register.simple_tag

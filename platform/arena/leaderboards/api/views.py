@@ -30,6 +30,8 @@ class EntryOut(serializers.Serializer):
     entries_count = serializers.IntegerField()
     submitted_at = serializers.DateTimeField()
     submission = serializers.IntegerField()
+    answers = serializers.DictField(child=serializers.CharField(),
+                                    help_text="Fact-sheet answers the phase shows on its board, by question key.")
 
 
 class LeaderboardOut(serializers.Serializer):

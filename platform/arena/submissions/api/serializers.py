@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from functools import cached_property
 
 from drf_spectacular.utils import extend_schema_field
@@ -13,6 +14,30 @@ from arena.submissions.selectors import (
 )
 
 
+class AnswersField(serializers.Field):
+    """Fact-sheet answers: a JSON object of question key to answer, or (in a multipart form) its text."""
+
+    # Braces doubled: DRF formats its messages.
+    default_error_messages = {"invalid": "Send answers as a JSON object, e.g. {{\"external_data\": \"no\"}}."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            try:
+                data = json.loads(data) if data.strip() else {}
+            except ValueError:
+                self.fail("invalid")
+        if not isinstance(data, dict) or not all(isinstance(v, str | bool | int | float) or v is None
+                                                  for v in data.values()):
+            self.fail("invalid")
+        return {str(key): value for key, value in data.items()}
+
+    def to_representation(self, value):
+        return value
+
+
+ANSWERS_HELP = "Fact-sheet answers, by question key (see the phase's `fact_sheet`); a JSON object."
+
+
 class SubmissionCreateIn(serializers.Serializer):
     file = serializers.FileField(required=False,
                                  help_text="The prediction file (CSV; .gz or .zip where the track allows).")
@@ -22,6 +47,8 @@ class SubmissionCreateIn(serializers.Serializer):
     method_description = serializers.CharField(required=False, allow_blank=True, default="")
     paper_url = serializers.URLField(required=False, allow_blank=True, default="")
     code_url = serializers.URLField(required=False, allow_blank=True, default="")
+    answers = extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})(AnswersField)(
+        required=False, default=dict, help_text=ANSWERS_HELP)
 
 
     def validate(self, attrs):
@@ -50,6 +77,8 @@ class ContainerSubmissionIn(serializers.Serializer):
     method_description = serializers.CharField(required=False, allow_blank=True, default="")
     paper_url = serializers.URLField(required=False, allow_blank=True, default="")
     code_url = serializers.URLField(required=False, allow_blank=True, default="")
+    answers = extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})(AnswersField)(
+        required=False, default=dict, help_text=ANSWERS_HELP)
 
 
 class SelectIn(serializers.Serializer):
@@ -66,6 +95,7 @@ class SubmissionOut(serializers.ModelSerializer):
     team = serializers.CharField(source="team.name", allow_null=True, default=None)
     scores = serializers.SerializerMethodField()
     logs = serializers.SerializerMethodField()
+    answers = serializers.SerializerMethodField(help_text="The fact-sheet answers given with the submission.")
 
     class Meta:
         model = Submission
@@ -74,7 +104,7 @@ class SubmissionOut(serializers.ModelSerializer):
             "method_description", "paper_url", "code_url", "file_name", "file_size", "file_sha256",
             "image_reference", "image_digest",
             "created_at", "queued_at", "started_at", "scoring_started_at", "finished_at", "error_message",
-            "is_selected", "is_baseline", "disqualified_reason", "scores", "logs",
+            "is_selected", "is_baseline", "disqualified_reason", "scores", "answers", "logs",
         ]
         read_only_fields = fields
 
@@ -94,6 +124,10 @@ class SubmissionOut(serializers.ModelSerializer):
     def get_scores(self, obj) -> dict:
         visible = submission_visible_scores(obj, self._user(), organiser=self._organiser(obj))
         return {split: {"score": s.score, "metrics": s.metrics} for split, s in visible.items()}
+
+    @extend_schema_field(serializers.DictField(child=serializers.CharField()))
+    def get_answers(self, obj) -> dict:
+        return {a.question.key: a.value for a in obj.answers.all()}
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_logs(self, obj) -> str | None:

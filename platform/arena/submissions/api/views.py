@@ -34,7 +34,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 
 def _method(data: dict) -> MethodInfo:
     return MethodInfo(name=data["method_name"], description=data["method_description"],
-                      paper_url=data["paper_url"], code_url=data["code_url"])
+                      paper_url=data["paper_url"], code_url=data["code_url"], answers=data.get("answers") or {})
 
 
 def _visible_phase(user, phase_id: int) -> Phase:

@@ -19,11 +19,11 @@ from arena.core.errors import DomainError, NotFound
 from arena.submissions.models import Submission
 from arena.submissions.services.intake import MethodInfo, submission_insert, submission_intake
 from arena.submissions.services.refusals import submission_refusals_counted
-from arena.submissions.services.uploads import MB, prepared_prediction
+from arena.submissions.services.uploads import MB, PreparedPrediction, prepared_prediction
 from arena.teams.models import TeamMembership
 from scorers.base import Source
 
-__all__ = ["MethodInfo", "submission_check_file", "submission_create", "submission_for_member"]
+__all__ = ["MethodInfo", "checked_prediction", "submission_check_file", "submission_create", "submission_for_member"]
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,18 @@ def submission_check_file(*, phase: Phase, data: Source) -> int:
             raise DomainError(PHASE_MISCONFIGURED_MESSAGE, code="phase_misconfigured", status=409) from None
 
 
+@contextmanager
+def checked_prediction(*, phase: Phase, name: str, stream: BinaryIO) -> Iterator[PreparedPrediction]:
+    """An uploaded prediction file read within the track's limits, expanded if compressed, and checked
+    against the phase's keys (``submission_check_file``): what every prediction file goes through before
+    it is stored, a team's entry or an organisers' baseline. Its temporary files go with the context."""
+    track = phase.track
+    with prepared_prediction(name=name, stream=stream, max_bytes=track.max_upload_mb * MB,
+                             allow_compressed=track.allow_compressed) as prepared:
+        submission_check_file(phase=phase, data=prepared.path)
+        yield prepared
+
+
 def submission_create(
     *, user, phase: Phase, file_name: str, stream: BinaryIO, method: MethodInfo, idempotency_key: str = "",
 ) -> tuple[Submission, bool]:
@@ -95,11 +107,8 @@ def submission_create(
     if intake.existing is not None:
         return intake.existing, False
     phase = intake.phase
-    track = phase.track
-    with submission_refusals_counted(user=user, team=intake.team, phase=phase), prepared_prediction(
-            name=file_name, stream=stream, max_bytes=track.max_upload_mb * MB,
-            allow_compressed=track.allow_compressed) as prepared:
-        submission_check_file(phase=phase, data=prepared.path)
+    with submission_refusals_counted(user=user, team=intake.team, phase=phase), checked_prediction(
+            phase=phase, name=file_name, stream=stream) as prepared:
         with prepared.path.open("rb") as handle:
             return submission_insert(
                 user=user, intake=intake, audit={"sha256": prepared.uploaded_sha256, "size": prepared.uploaded_size},

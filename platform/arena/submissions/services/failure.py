@@ -5,23 +5,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from enum import StrEnum
 
 from django.db import transaction
 
+from arena.submissions.models import FailureCause
 from arena.submissions.services import lifecycle
-from arena.submissions.services.notify import notify_organisers_of_misconfiguration, notify_team_of_result
+from arena.submissions.services.misconfiguration import misconfiguration_alert_record
+from arena.submissions.services.notify import notify_team_of_result
+
+__all__ = ["FailureCause", "submission_fail"]
 
 log = logging.getLogger(__name__)
-
-
-class FailureCause(StrEnum):
-    #: The team's file or model is at fault; the message says what to change.
-    SUBMISSION = "submission"
-    #: The phase or track is misconfigured (reference, scorer options, assets, inputs): the organisers' problem.
-    CONFIGURATION = "configuration"
-    #: The platform could not finish it (attempts used up, no sandbox host); the team may submit again.
-    PLATFORM = "platform"
 
 
 def submission_fail(
@@ -29,13 +23,15 @@ def submission_fail(
     sources: Iterable[str] | None = None, token=lifecycle.UNGUARDED,
 ) -> bool:
     """Fail the submission (if it is still in one of ``sources`` and, with ``token``, still held with it),
-    then notify on commit. True when it moved to failed."""
+    recording the ``cause``, then notify on commit. A failure caused by the configuration is summarised to
+    the organisers (at most one e-mail an hour per phase) and re-queued once the phase is ready again.
+    True when it moved to failed."""
     with transaction.atomic():
         if not lifecycle.submission_mark_failed(submission_id=submission_id, message=message, detail=detail,
-                                                sources=sources, token=token):
+                                                sources=sources, token=token, cause=cause):
             return False
         notify_team_of_result(submission_id=submission_id)
         if cause == FailureCause.CONFIGURATION:
             log.error("submission %s failed on the phase's configuration: %s", submission_id, detail)
-            notify_organisers_of_misconfiguration(submission_id=submission_id, detail=detail)
+            misconfiguration_alert_record(submission_id=submission_id, detail=detail)
     return True

@@ -12,7 +12,8 @@ concurrent inserts (``FOR KEY SHARE``) never wait for.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
@@ -21,6 +22,7 @@ from django.utils import timezone
 from arena.audit.services import audit_record
 from arena.challenges.models import Phase, SubmissionKind
 from arena.core.errors import DomainError, PermissionDenied, QuotaExceeded
+from arena.factsheets.services import factsheet_clean, factsheet_save
 from arena.participation.selectors import data_access
 from arena.submissions.models import Submission
 from arena.submissions.selectors import submission_limits_of
@@ -31,10 +33,13 @@ from arena.teams.models import Team
 
 @dataclass(frozen=True)
 class MethodInfo:
+    """What the team says about its method: shown with the entry; ``answers`` are its fact-sheet answers."""
+
     name: str
     description: str = ""
     paper_url: str = ""
     code_url: str = ""
+    answers: Mapping[str, object] = field(default_factory=dict)
 
     def as_fields(self) -> dict:
         return dict(method_name=self.name.strip()[:100], method_description=self.description.strip(),
@@ -50,6 +55,8 @@ class Intake:
     idempotency_key: str
     #: The submission an earlier request with the same idempotency key created, if any.
     existing: Submission | None
+    #: The fact-sheet answers, checked (``arena.factsheets.services.factsheet_clean``).
+    answers: Mapping[str, str] = field(default_factory=dict)
 
 
 def submission_intake_team(*, user, phase: Phase) -> Team:
@@ -83,13 +90,14 @@ def submission_intake(*, user, phase: Phase, kind: str, method: MethodInfo | Non
     if method is not None and not method.name.strip():
         raise DomainError("Name your method (e.g. 'wav2vec2 + MLP'); it is shown on the leaderboard.",
                           code="invalid", details={"field": "method_name"})
+    answers = factsheet_clean(phase, method.answers) if method is not None else {}
     team = submission_intake_team(user=user, phase=phase)
     key = idempotency_key.strip()[:100]
     existing = Submission.objects.filter(team=team, idempotency_key=key).first() if key else None
     if existing is None:
         submission_refusal_brake(team=team, phase=phase)
     return Intake(phase=phase, team=team, idempotency_key=key,
-                  existing=_same_request(existing, phase) if existing else None)
+                  existing=_same_request(existing, phase) if existing else None, answers=answers)
 
 
 def submission_insert(*, user, intake: Intake, row: dict, audit: dict) -> tuple[Submission, bool]:
@@ -109,6 +117,7 @@ def submission_insert(*, user, intake: Intake, row: dict, audit: dict) -> tuple[
         _quota_check(team=team, phase=phase, now=timezone.now())
         submission = Submission.objects.create(
             phase=phase, team=team, submitted_by=user, idempotency_key=intake.idempotency_key, **row)
+        factsheet_save(submission=submission, answers=intake.answers)
         submission_enqueue(submission=submission)
         audit_record(actor=user, action="submission.create", target=submission,
                      challenge=phase.track.challenge, details={"phase": phase.pk, "kind": row["kind"], **audit})

@@ -75,7 +75,7 @@ def submission_mark_queued(*, submission_id: int, sources: Iterable[str] = (S.SU
     moved = _transition(
         submission_id, to=S.QUEUED, sources=sources, token=token, queued_at=timezone.now(), claim_token=new_token,
         dispatched_at=None, dispatch_count=0, lease_expires_at=None,
-        started_at=None, scoring_started_at=None, finished_at=None,
+        started_at=None, scoring_started_at=None, finished_at=None, failure_cause="",
     )
     return new_token if moved else None
 
@@ -122,14 +122,16 @@ def submission_mark_scored(*, submission_id: int, token: uuid.UUID) -> bool:
 
 def submission_mark_failed(
     *, submission_id: int, message: str, detail: str = "", sources: Iterable[str] | None = None,
-    token=UNGUARDED,
+    token=UNGUARDED, cause: str = "",
 ) -> bool:
-    """Any in-flight state -> failed, with a message the team can act on. Use
-    ``arena.submissions.services.failure.submission_fail``, which also tells the people concerned."""
+    """Any in-flight state -> failed, with a message the team can act on and the ``cause`` (a
+    ``FailureCause``). Use ``arena.submissions.services.failure.submission_fail``, which also tells the
+    people concerned."""
     return _transition(
         submission_id, to=S.FAILED, token=token,
         sources=sources if sources is not None else [S.SUBMITTED, S.QUEUED, S.RUNNING, S.SCORING],
         finished_at=timezone.now(), error_message=message, error_detail=detail, lease_expires_at=None,
+        failure_cause=cause,
     )
 
 

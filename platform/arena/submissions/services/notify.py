@@ -1,4 +1,4 @@
-"""E-mails to a team when its submission is scored or fails."""
+"""E-mails to a team when its submission is scored or fails, and to organisers when their set-up fails it."""
 
 from __future__ import annotations
 
@@ -37,15 +37,19 @@ def notify_team_of_result(*, submission_id: int) -> None:
     send_notice_on_commit(subject=subject, body=body, to=emails)
 
 
-def notify_organisers_of_misconfiguration(*, submission_id: int, detail: str) -> None:
-    """Tell the challenge's organisers that a submission could not be scored because of the phase's set-up."""
-    submission = Submission.objects.select_related("phase__track__challenge").get(pk=submission_id)
-    phase = submission.phase
+def notify_organisers_of_misconfiguration(*, phase, submission_ids: list[int], detail: str) -> None:
+    """Tell the challenge's organisers that submissions could not be scored because of the phase's set-up:
+    how many, which, and what the first one said."""
     challenge = phase.track.challenge
     emails = [email for email in challenge.organisers.values_list("email", flat=True) if email]
-    subject = f"[{challenge.title}] {phase.track.title} / {phase.title}: a submission could not be scored"
-    body = (f"Submission #{submission.pk} to {phase.track.title} / {phase.title} failed because of the phase's "
-            f"configuration, not the team's file:\n\n{detail}\n\nFix the phase or track in the admin, then re-run "
-            f"the failed submissions of the phase. Submission: {settings.SITE_URL}/admin/submissions/submission/"
-            f"{submission.pk}/change/\n")
+    count = len(submission_ids)
+    where = f"{phase.track.title} / {phase.title}"
+    subject = (f"[{challenge.title}] {where}: a submission could not be scored" if count == 1 else
+               f"[{challenge.title}] {where}: {count} submissions could not be scored")
+    listed = ", ".join(f"#{pk}" for pk in submission_ids[:50]) + (" and more" if count > 50 else "")
+    body = (f"{count} submission(s) to {where} failed because of the phase's configuration, not the teams' "
+            f"files: {listed}.\n\nSubmission #{submission_ids[0]} failed with:\n\n{detail}\n\n"
+            f"Fix the phase or track in the admin: once the readiness check passes, these submissions are queued "
+            f"again by themselves. Readiness: {settings.SITE_URL}/c/{challenge.slug}/readiness/\n"
+            f"Further failures of this phase are summarised in at most one e-mail an hour.\n")
     send_notice_on_commit(subject=subject, body=body, to=emails)

@@ -12,7 +12,13 @@ from django.utils.translation import ngettext
 from arena.accounts.permissions import can_host_challenges
 from arena.challenges import scorer_fields, services
 from arena.challenges.cloning import challenge_clone
-from arena.challenges.forms import ChallengeAdminForm, ChallengeCloneForm, PhaseAdminForm, TrackAdminForm
+from arena.challenges.forms import (
+    ChallengeAdminForm,
+    ChallengeCloneForm,
+    PhaseAdminForm,
+    TrackAdminForm,
+    TrackAssetFormSet,
+)
 from arena.challenges.models import Announcement, Challenge, DatasetLicence, Licence, Phase, Track, TrackAsset
 from arena.challenges.readiness import challenge_publish_check, challenge_readiness
 from arena.core.admin_scoping import (
@@ -229,6 +235,7 @@ class AnnouncementAdmin(OrganiserScopedAdmin):
 
 class TrackAssetInline(ScopedTabularInline):
     model = TrackAsset
+    formset = TrackAssetFormSet
     fields = ("path", "file", "size", "sha256")
     readonly_fields = ("size", "sha256")
 

@@ -7,7 +7,7 @@ import scorers
 from arena.challenges import scorer_fields
 from arena.challenges.models import Challenge, Phase, Track
 from arena.challenges.readiness import Readiness, challenge_readiness, not_ready_message, phase_readiness
-from arena.challenges.services import phase_validate_files, track_validate_scorer_config
+from arena.challenges.services import phase_validate_files, track_validate_assets, track_validate_scorer_config
 from arena.core.errors import DomainError
 
 
@@ -203,3 +203,22 @@ class ChallengeCloneForm(forms.Form):
         label="Shift the dates by (days)", min_value=-3650, max_value=3650,
         help_text="Added to every date of the challenge and of its phases (e.g. 365 for next year's edition).",
     )
+
+
+class TrackAssetFormSet(forms.BaseInlineFormSet):
+    """A track's asset files are checked as a whole with the track's scorer when they change."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors) or not self.has_changed():
+            return
+        files = {}
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if data.get("DELETE") or not data.get("file") or not data.get("path"):
+                continue
+            files[data["path"]] = data["file"]
+        try:
+            track_validate_assets(track=self.instance, files=files)
+        except DomainError as exc:
+            raise ValidationError(exc.message, code=exc.code) from None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -77,6 +79,32 @@ def phase_validate_files(*, track, reference_public, reference_private, candidat
         except scorers.ScorerError as exc:
             raise DomainError(f"The candidate list does not fit the references: {exc}",
                               code="invalid_candidates", details={"field": "candidates"}) from None
+
+
+def track_validate_assets(*, track, files: dict[str, object]) -> None:
+    """Check a track's asset files as they will be (file name -> stored or uploaded file) with its scorer;
+    raise with the scorer's own message. No files: nothing to check (the readiness check says what is missing).
+    """
+    try:
+        scorer = scorers.get_scorer(track.scorer_key)
+        options = scorer.validate_options(track.scorer_options)
+    except scorers.ScorerError:
+        return  # the track form reports the scorer and its options
+    if not files or not scorer.needs_assets:
+        return
+    with tempfile.TemporaryDirectory(prefix="arena-assets-") as tmp:
+        folder = Path(tmp)
+        for name, file in files.items():
+            with (folder / Path(name).name).open("wb") as out:
+                for chunk in file.chunks():
+                    out.write(chunk)
+            file.seek(0)
+        try:
+            scorer.validate_assets(folder, options)
+        except scorers.ScorerError as exc:
+            message = str(exc).replace(f"'{folder}'", "of the track").replace(str(folder), "assets")
+            raise DomainError(f"The scorer {track.scorer_key} cannot use these files: {message}. Upload the "
+                              "complete set at once.", code="invalid_assets", details={"field": "assets"}) from None
 
 
 def _read_all(file) -> bytes:

@@ -198,3 +198,13 @@ def test_attempts_used_up_by_dead_workers_fail_through_the_one_failure_path(
         assert _score(sub) == S.FAILED
     assert [mail.to for mail in mailoutbox] == [["member@example.org"]]
     assert "Scoring was interrupted 1 times" in mailoutbox[0].body
+
+
+def test_a_message_for_a_deleted_submission_ends_quietly():
+    from arena.submissions.services.sandbox_run import submission_run_container
+
+    sub = _queued()
+    token = Submission.objects.values_list("claim_token", flat=True).get(pk=sub.pk)
+    Submission.objects.filter(pk=sub.pk).delete()
+    assert submission_score(submission_id=sub.pk, token=token) == lifecycle.GONE == "gone"
+    assert submission_run_container(submission_id=sub.pk, token=token) == "gone"

@@ -140,3 +140,14 @@ def submission_mark_cancelled(*, submission_id: int, message: str) -> bool:
         submission_id, to=S.CANCELLED, sources=[S.SUBMITTED, S.QUEUED, S.RUNNING, S.SCORING],
         finished_at=timezone.now(), error_message=message, lease_expires_at=None,
     )
+
+
+#: What a task reports for a submission that no longer exists (deleted with its challenge, say): its
+#: messages end quietly instead of raising.
+GONE = "gone"
+
+
+def submission_status(submission_id: int) -> str:
+    """The submission's status now, or ``GONE``."""
+    status = Submission.objects.filter(pk=submission_id).values_list("status", flat=True).first()
+    return status if status is not None else GONE

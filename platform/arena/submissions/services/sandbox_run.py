@@ -65,29 +65,29 @@ def submission_run_container(*, submission_id: int, token: uuid.UUID | None) -> 
     """Claim a queued container submission with ``token``, run the model on the phase's hidden inputs and
     score its predictions. Only the message carrying the current claim token goes on, so a redelivered
     or duplicate message never starts a second run of the same model."""
-    status = _status_of(submission_id)
+    status = lifecycle.submission_status(submission_id)
     if status != SubmissionStatus.QUEUED:
         return status
     if not engine_available():
         raise EngineUnavailable("the Docker engine of this worker does not answer")
     if not lifecycle.submission_claim(submission_id=submission_id, token=token, to=SubmissionStatus.RUNNING):
-        return _status_of(submission_id)
+        return lifecycle.submission_status(submission_id)
     submission = Submission.objects.select_related("phase__track").get(pk=submission_id)
     if submission.attempts > settings.ARENA_MAX_ATTEMPTS:
         submission_fail(submission_id=submission_id, token=token, cause=FailureCause.PLATFORM, message=(
             f"Running your model was interrupted {submission.attempts - 1} times, so it was stopped. "
             "This does not count against your limits; check its memory use and submit again."),
             detail="attempt cap reached")
-        return _status_of(submission_id)
+        return lifecycle.submission_status(submission_id)
     with lease_kept(submission_id=submission_id, token=token):
         predictions = _run(submission, token)
     if predictions is None:
-        return _status_of(submission_id)
+        return lifecycle.submission_status(submission_id)
     submission.file.save("predictions.csv", ContentFile(predictions), save=False)
     Submission.objects.filter(pk=submission_id, claim_token=token).update(
         file=submission.file.name, file_size=len(predictions))
     if not lifecycle.submission_mark_scoring(submission_id=submission_id, token=token):
-        return _status_of(submission_id)
+        return lifecycle.submission_status(submission_id)
     return submission_score_held(submission_id=submission_id, token=token)
 
 
@@ -135,7 +135,7 @@ def submission_fail_no_sandbox(*, submission_id: int) -> str:
         sources=[SubmissionStatus.QUEUED],
         message=("No sandbox host could run your model (its container engine did not answer). This does not "
                  "count against your limits; submit again later, and tell the organisers if it persists."))
-    return _status_of(submission_id)
+    return lifecycle.submission_status(submission_id)
 
 
 def sandbox_host_sweep() -> int:
@@ -147,7 +147,3 @@ def sandbox_host_sweep() -> int:
     removed = sweep_sandboxes(older_than_s=settings.ARENA_CONTAINER_TASK_SECONDS + 120)
     log.info("sandbox sweep at start: removed %d container(s) left by crashed runs", removed)
     return removed
-
-
-def _status_of(submission_id: int) -> str:
-    return Submission.objects.values_list("status", flat=True).get(pk=submission_id)

@@ -74,7 +74,7 @@ def submission_score(*, submission_id: int, token: uuid.UUID | None) -> str:
     submission's current claim token goes on. Returns the submission's status afterwards.
     """
     if not lifecycle.submission_claim(submission_id=submission_id, token=token, to=SubmissionStatus.SCORING):
-        return _status_of(submission_id)
+        return lifecycle.submission_status(submission_id)
     return submission_score_held(submission_id=submission_id, token=token)
 
 
@@ -85,7 +85,7 @@ def submission_score_held(*, submission_id: int, token: uuid.UUID | None) -> str
         submission_fail(submission_id=submission_id, token=token, cause=FailureCause.PLATFORM,
                         message=ATTEMPTS_USED_MESSAGE.format(interrupted=submission.attempts - 1),
                         detail="attempt cap reached")
-        return _status_of(submission_id)
+        return lifecycle.submission_status(submission_id)
     try:
         with lease_kept(submission_id=submission_id, token=token):
             return _score(submission, token)
@@ -111,18 +111,18 @@ def _score(submission: Submission, token) -> str:
             submission_fail(submission_id=submission_id, token=token, message=MISCONFIGURED_MESSAGE,
                             detail=f"reference of phase {submission.phase_id}: {exc}",
                             cause=FailureCause.CONFIGURATION)
-        return _status_of(submission_id)
+        return lifecycle.submission_status(submission_id)
     except scorers.ScorerError as exc:  # options, assets, unreadable files: the track's set-up
         submission_fail(submission_id=submission_id, token=token, message=MISCONFIGURED_MESSAGE,
                         detail=f"scorer of track {track.pk}: {exc}", cause=FailureCause.CONFIGURATION)
-        return _status_of(submission_id)
+        return lifecycle.submission_status(submission_id)
 
     with transaction.atomic():
         # Lock order: the phase first (see arena.submissions.services.intake).
         leaderboard_lock_phase(phase_id=submission.phase_id)
         if not lifecycle.submission_mark_scored(submission_id=submission_id, token=token):
             # Cancelled, re-queued or taken over while we scored: this run leaves nothing behind.
-            return _status_of(submission_id)
+            return lifecycle.submission_status(submission_id)
         for split, result in results.items():
             payload = result.to_json()
             SubmissionScore.objects.update_or_create(
@@ -150,7 +150,3 @@ def _hand_back(submission_id: int, token) -> None:
             submission_dispatch_now(submission_id=submission_id, token=new_token)
     except TRANSIENT_DB_ERRORS as exc:
         log.warning("could not hand submission %s back yet (%s); the reconciler will", submission_id, exc)
-
-
-def _status_of(submission_id: int) -> str:
-    return Submission.objects.values_list("status", flat=True).get(pk=submission_id)

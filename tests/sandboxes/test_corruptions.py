@@ -8,7 +8,6 @@ import hashlib
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
 import wave
@@ -195,7 +194,7 @@ def _write_clips(folder: Path) -> None:
 def _run_in_image(engine, src: Path, work: Path, command: list[str]) -> None:
     engine.containers.run(
         TORCH_IMAGE, command, remove=True, network_disabled=True, network_mode="none",
-        working_dir="/src", user=f"{os.getuid()}:{os.getgid()}",
+        working_dir="/src", user=f"{os.getuid()}:{os.getgid()}", environment={"PYTHONPATH": "/src"},
         volumes={str(src): {"bind": "/src", "mode": "ro"}, str(work): {"bind": "/work", "mode": "rw"}},
     )
 
@@ -207,14 +206,9 @@ def probe(engine, tmp_path_factory):
     require(image_present(TORCH_IMAGE, engine),
             f"needs {TORCH_IMAGE}: build it with `bash infra/sandbox-images/build.sh`")
     root = tmp_path_factory.mktemp("corruptions")
-    # The image has neither docker nor Django: it gets the corruptions package under an empty
-    # `sandboxes` package (sandboxes/__init__.py imports the Docker SDK).
-    src = root / "src"
-    (src / "sandboxes").mkdir(parents=True)
-    (src / "sandboxes" / "__init__.py").write_text('"""Only sandboxes.corruptions, for the torch image."""\n')
-    shutil.copytree(REPO / "sandboxes" / "corruptions", src / "sandboxes" / "corruptions",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(PROBE, src / PROBE.name)
+    # The image has neither the Docker SDK nor Django: it reads the project as it is, read-only, and
+    # imports `sandboxes.corruptions` alone (the `sandboxes` package imports its Docker parts lazily).
+    src = REPO
     work = root / "work"
     (work / "in").mkdir(parents=True)
     (work / "out").mkdir()
@@ -222,7 +216,7 @@ def probe(engine, tmp_path_factory):
         np.save(work / "in" / f"{name}.npy", _frames(shape, offset))
     _write_clips(work / "clips")
     before = _tree_digest(work / "clips")
-    _run_in_image(engine, src, work, ["python3", f"/src/{PROBE.name}", "/work"])
+    _run_in_image(engine, src, work, ["python3", f"/src/{PROBE.relative_to(REPO)}", "/work"])
     _run_in_image(engine, src, work, ["python3", "-m", "sandboxes.corruptions", "apply", "--condition",
                                       CLI_CONDITION, "--seed", "7", "--input", "/work/clips",
                                       "--output", "/work/out/seed7_again"])

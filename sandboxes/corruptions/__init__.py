@@ -1,4 +1,4 @@
-"""Corruptions for robustness conditions (issue 15): audio noise at an SNR, MER blur, Gaussian
+"""Corruptions for robustness conditions: audio noise at an SNR, MER blur, Gaussian
 blur, JPEG, occlusion, frame dropping and modality dropout, composed by a small spec and seeded
 per clip. No Django.
 

@@ -1,4 +1,4 @@
-"""The corruption library of robustness conditions (issue 15): the pure-Python spec parser on
+"""The corruption library of robustness conditions: the pure-Python spec parser on
 the host, and the torch code in the platform's torch image, checked here against references
 (cv2 for the MER blur) and measured properties (SNR, JPEG PSNR, determinism)."""
 

@@ -7,8 +7,9 @@ Run by hand from the repository root, with the engine up and the images built
 
 Overhead: `run_container` around a model that does nothing (`true` in the base image), all
 included: keeper and model containers created and started, the wait, logs, the copy of /output,
-both containers and the volume removed. The baseline: `arena/baseline-mer-noise-linear` on the
-MER-NOISE demo track's hidden test inputs (300 clips), then scored with `scorers`.
+both containers and the volume removed. The baseline: `arena/baseline-mer-noise-melnet` on the
+MER-NOISE demo track's hidden test media (200 clips: a WAV and face frames each), then scored
+with `scorers`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import platform
 import shutil
 import statistics
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -26,15 +28,16 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from fixtures.demo.cli import write_track  # noqa: E402
+from fixtures.demo.cli import CONTAINER_INPUTS_NAME, write_track  # noqa: E402
 from fixtures.demo.specs import challenge_by_slug  # noqa: E402
 from sandboxes import SandboxLimits, run_container  # noqa: E402
 from sandboxes.baselines import BASELINE_TRACKS, build_baseline  # noqa: E402
+from sandboxes.baselines.demo_data import write_demo_training_sets  # noqa: E402
 from sandboxes.engine import docker_client  # noqa: E402
 from scorers import get_scorer  # noqa: E402
 
 BASE_IMAGE = "arena/sandbox-base:latest"
-BASELINE = "mer-noise-linear"
+BASELINE = "mer-noise-melnet"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -81,7 +84,9 @@ def bench_overhead(runs: int) -> dict[str, float]:
 
 def bench_baseline(runs: int) -> dict[str, float]:
     client = docker_client()
-    image_id = build_baseline(BASELINE, client=client)
+    with tempfile.TemporaryDirectory() as tmp:
+        train_data = write_demo_training_sets(Path(tmp), [BASELINE]).get(BASELINE)
+        image_id = build_baseline(BASELINE, train_data=train_data, client=client)
     challenge_slug, track_slug = BASELINE_TRACKS[BASELINE]
     challenge = challenge_by_slug(challenge_slug)
     track = challenge.track(track_slug)
@@ -93,11 +98,10 @@ def bench_baseline(runs: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         demo = write_track(Path(tmp) / "demo", challenge, track)
         inputs = _input_dir(Path(tmp))
-        for dataset in challenge.datasets:
-            for file in dataset.files:
-                if file.track_slug == track_slug and file.kind == track.data.test_inputs:
-                    shutil.copy(demo / file.name, inputs / file.name)
-                    (inputs / file.name).chmod(0o644)
+        with tarfile.open(demo / CONTAINER_INPUTS_NAME) as archive:
+            archive.extractall(inputs, filter="data")
+        for path in inputs.rglob("*"):
+            path.chmod(0o755 if path.is_dir() else 0o644)
         for i in range(runs):
             output = Path(tmp) / f"out{i}"
             started = time.perf_counter()

@@ -82,8 +82,10 @@ def output_mount(limits: SandboxLimits, run_id: str) -> Mount:
     )
 
 
-def _hardening(limits: SandboxLimits, run_id: str, role: str) -> dict[str, object]:
-    """Options every sandbox container gets, whatever its limits."""
+def hardening_options(limits: SandboxLimits, run_id: str, role: str) -> dict[str, object]:
+    """Options every sandbox container gets, whatever its limits and role: its name and labels
+    (`run_id`, `role`), the non-root user, no network, a read-only root and the rest of the
+    lock-down that `build_container_spec` describes."""
     return {
         "name": container_name(run_id, role),
         "labels": _labels(run_id, role),
@@ -140,7 +142,7 @@ def build_container_spec(
     log_file_bytes = max(2**20, LOG_FILE_FACTOR * limits.log_bytes)
     spec: dict[str, object] = {
         "image": image,
-        **_hardening(limits, run_id, "model"),
+        **hardening_options(limits, run_id, "model"),
         "environment": env,
         "mem_limit": f"{limits.memory_mb}m",
         "memswap_limit": f"{limits.memory_mb}m",
@@ -184,7 +186,7 @@ def keeper_container_spec(limits: SandboxLimits, run_id: str) -> dict[str, objec
     return {
         "image": KEEPER_IMAGE,
         "command": ["sleep", "infinity"],
-        **_hardening(limits, run_id, "keeper"),
+        **hardening_options(limits, run_id, "keeper"),
         "mem_limit": "32m",
         "memswap_limit": "32m",
         "nano_cpus": 100_000_000,

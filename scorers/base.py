@@ -205,6 +205,10 @@ class TrackScorer(ABC):
     #: The score of a perfect prediction (the reference scored against itself); None: 1.0 when greater is
     #: better, else 0.0. Tracks whose score sums measures declare theirs.
     best_score: ClassVar[float | None] = None
+    #: The lowest score any prediction can get (greater is better), e.g. 0 for an F1 and -1 for a CCC; None
+    #: when the scale has no floor (an unbounded error term). A robustness protocol scores a failed condition
+    #: at this value, so a track without one must fail the whole submission instead.
+    worst_score: ClassVar[float | None] = None
     primary_metric: ClassVar[str]
     metric_names: ClassVar[tuple[str, ...]]
     key_column: ClassVar[str]
@@ -246,6 +250,18 @@ class TrackScorer(ABC):
         return None
 
     # -- public API -----------------------------------------------------------------------------
+
+    def metric_greater_is_better(self, metric: str) -> bool:
+        """Whether a larger value of ``metric`` is better: the primary metric follows
+        ``greater_is_better``; errors (``mse``, ``mae``, ``rmse``, ``*_error``) are lower-is-better;
+        every other metric is higher-is-better. A track with other metrics overrides this."""
+        if metric in (self.primary_metric, "score"):
+            return self.greater_is_better
+        return not (metric in {"mse", "mae", "rmse"} or metric.endswith("_error"))
+
+    def metric_direction(self, metric: str) -> str:
+        """``"higher"`` or ``"lower"``: which values of ``metric`` are better."""
+        return "higher" if self.metric_greater_is_better(metric) else "lower"
 
     def validate_options(self, options: Mapping[str, object] | None) -> dict[str, object]:
         """The full, typed option dict: declared defaults, overridden by ``options``.
@@ -344,15 +360,60 @@ class TrackScorer(ABC):
         for name, gold_table in gold_tables.items():
             found = union_found if len(gold_tables) == 1 else locate_keys(pred_table.key_index, gold_table.key_index)
             aligned = pred_table.take(found, keys=gold_table.keys)
-            result = self.compute(gold_table, aligned, options=opts, assets=loaded)
-            resamples = int(opts.get("bootstrap", 0))  # type: ignore[call-overload]
-            if resamples > 0:
-                parts = self.resampling(gold_table, aligned, options=opts, assets=loaded)
-                if parts is not None:
-                    seed = int(opts.get("seed", 0))  # type: ignore[call-overload]
-                    result.breakdown["bootstrap"] = bootstrap_interval(parts, resamples=resamples, seed=seed)
-            results[name] = result
+            results[name] = self._compute_with_interval(gold_table, aligned, opts, loaded)
         return results
+
+    def score_groups(
+        self,
+        *,
+        golds: Mapping[str, Source],
+        pred: Source,
+        groups: Mapping[str, Sequence[str]],
+        options: Mapping[str, object] | None = None,
+        assets: Path | str | None = None,
+        candidates: Source | None = None,
+    ) -> dict[str, dict[str, ScoreResult]]:
+        """Like ``score_splits``, but each split is scored once per group of keys (e.g. the keys
+        of each robustness condition): ``{split: {group: result}}``. Parses ``pred`` and the golds
+        once and checks the key rule on the whole files; each split is scored on the gold keys of
+        the group it holds, in the reference's row order, so the result equals scoring the split's
+        rows of that group as files of their own. A group holding no key of a split is left out
+        of that split's results; keys of a group found in no reference are ignored."""
+        opts = self.validate_options(options)
+        loaded = self.load_assets(Path(assets) if assets is not None else None, opts)
+        pred_table, gold_tables = self._read_together(pred, golds, opts)
+        if candidates is not None:
+            pool = read_candidates(candidates, key_column=self.key_column)
+            check_golds_are_candidates(list(gold_tables.values()), pool)
+            check_against_candidates(pred_table, pool, key_column=self.key_column)
+        self._check_key_rule(pred_table, list(gold_tables.values()))
+        wanted = {group: key_index(np.array([key.encode("utf-8") for key in keys], dtype=np.bytes_))
+                  for group, keys in groups.items()}
+        results: dict[str, dict[str, ScoreResult]] = {}
+        for name, gold_table in gold_tables.items():
+            results[name] = {}
+            for group, index in wanted.items():
+                rows = locate_keys(gold_table.key_index, index, missing_ok=True)
+                rows = np.unique(rows[rows >= 0])  # in the reference's order, each row once
+                if rows.size == 0:
+                    continue
+                gold_part = gold_table.take(rows)
+                aligned = pred_table.take(locate_keys(pred_table.key_index, gold_part.key_index), keys=gold_part.keys)
+                results[name][group] = self._compute_with_interval(gold_part, aligned, opts, loaded)
+        return results
+
+    def _compute_with_interval(
+        self, gold: Table, aligned: Table, options: Mapping[str, object], assets: object
+    ) -> ScoreResult:
+        """``compute``, plus the bootstrap interval in the breakdown when the options ask for one."""
+        result = self.compute(gold, aligned, options=options, assets=assets)
+        resamples = int(options.get("bootstrap", 0))  # type: ignore[call-overload]
+        if resamples > 0:
+            parts = self.resampling(gold, aligned, options=options, assets=assets)
+            if parts is not None:
+                seed = int(options.get("seed", 0))  # type: ignore[call-overload]
+                result.breakdown["bootstrap"] = bootstrap_interval(parts, resamples=resamples, seed=seed)
+        return result
 
     # -- shared machinery ---------------------------------------------------------------------
 

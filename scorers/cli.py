@@ -107,6 +107,7 @@ def _describe(scorer: TrackScorer) -> dict[str, Any]:
         "greater_is_better": scorer.greater_is_better,
         "primary_metric": scorer.primary_metric,
         "metric_names": list(scorer.metric_names),
+        "metric_directions": {name: scorer.metric_direction(name) for name in scorer.metric_names},
         "key_column": scorer.key_column,
         "pred_header": list(scorer.pred_header) if scorer.pred_header else None,
         "gold_header": list(scorer.gold_header) if scorer.gold_header else None,
@@ -133,10 +134,10 @@ def _run_list(args: argparse.Namespace) -> None:
         _print_json([_describe(scorer) for scorer in scorers])
         return
     for scorer in scorers:
-        better = "higher" if scorer.greater_is_better else "lower"
         print(f"{scorer.key} — {scorer.title}")
         print(f"    format: {scorer.pred_format}")
-        print(f"    metrics: {', '.join(scorer.metric_names)} ({better} is better)")
+        metrics = ", ".join(f"{name} ({scorer.metric_direction(name)} is better)" for name in scorer.metric_names)
+        print(f"    metrics: {metrics}")
         if scorer.needs_assets:
             print("    needs: --assets DIR")
         for option in scorer.options:

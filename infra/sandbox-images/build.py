@@ -4,13 +4,15 @@
                          python3-numpy, imported with `docker import`
     arena/sandbox-torch  FROM the base, plus the CPU torch wheel and its dependencies,
                          installed offline from wheels put into the build context
+    arena/sandbox-corrupt  FROM sandbox-torch, plus the `sandboxes.corruptions` package: the
+                         platform's own corruption step (sandboxes.conditions)
     arena/baseline-<n>   each baseline model under sandboxes/baselines/, FROM sandbox-torch
 
 Each image is tagged `<repository>:<recipe hash>` and `:latest`; an image whose hash tag exists
 is reused, so a second run takes seconds. Needs root (debootstrap), a Docker engine and the
 Debian mirror of /etc/apt/sources.list* (or ARENA_DEBIAN_MIRROR).
 
-    python infra/sandbox-images/build.py [--only base|torch|baselines] [--force]
+    python infra/sandbox-images/build.py [--only base|torch|corrupt|baselines] [--force]
 """
 
 from __future__ import annotations
@@ -32,12 +34,14 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from sandboxes.baselines import build_all_baselines  # noqa: E402
+from sandboxes.baselines.demo_data import write_demo_training_sets  # noqa: E402
 from sandboxes.building import (  # noqa: E402
     build_dockerfile,
     cached_image,
     image_id_for,
     recipe_hash,
 )
+from sandboxes.conditions.image import build_corrupt_image  # noqa: E402
 from sandboxes.engine import docker_client  # noqa: E402
 from sandboxes.errors import SandboxError  # noqa: E402
 
@@ -193,7 +197,7 @@ def _untag(tag: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", choices=["base", "torch", "baselines"],
+    parser.add_argument("--only", choices=["base", "torch", "corrupt", "baselines"],
                         help="stop after this image (its parents are built or reused first)")
     parser.add_argument("--force", action="store_true", help="rebuild even when cached")
     args = parser.parse_args(argv)
@@ -207,8 +211,14 @@ def main(argv: list[str] | None = None) -> int:
         log.info("%s:latest = %s", TORCH_REPOSITORY, torch_id)
         if args.only == "torch":
             return 0
-        for name, image_id in build_all_baselines(force=args.force).items():
-            log.info("arena/baseline-%s:latest = %s", name, image_id)
+        log.info("arena/sandbox-corrupt:latest = %s", build_corrupt_image(force=args.force))
+        if args.only == "corrupt":
+            return 0
+        with tempfile.TemporaryDirectory(prefix="baseline-train-") as folder:
+            # Baselines that train at build time train on the demo's training set.
+            train_data = write_demo_training_sets(Path(folder))
+            for name, image_id in build_all_baselines(train_data=train_data, force=args.force).items():
+                log.info("arena/baseline-%s:latest = %s", name, image_id)
     except (SandboxError, subprocess.CalledProcessError) as exc:
         print(f"[images] failed: {exc}", file=sys.stderr)
         return 1

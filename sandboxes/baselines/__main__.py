@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import tempfile
 from pathlib import Path
 
 from sandboxes.baselines import (
@@ -13,6 +14,7 @@ from sandboxes.baselines import (
     build_baseline,
     save_baseline_archive,
 )
+from sandboxes.baselines.demo_data import write_demo_training_sets
 from sandboxes.errors import SandboxError
 
 
@@ -31,14 +33,19 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"no baseline {', '.join(unknown)}; known: {', '.join(baseline_names())}")
     logging.basicConfig(level=logging.INFO, format="[baselines] %(message)s")
+    names = args.names or baseline_names()
     try:
-        if args.command == "save":
-            image_id = save_baseline_archive(args.names[0], args.archive, compress=args.gzip)
-            print(f"{args.archive} {image_id}")
-            return 0
-        for name in args.names or baseline_names():
-            image_id = build_baseline(name, force=args.force)
-            print(f"{baseline_repository(name)}:latest {image_id}")
+        with tempfile.TemporaryDirectory(prefix="baseline-train-") as folder:
+            # Baselines that train at build time train on the demo's training set.
+            train_data = write_demo_training_sets(Path(folder), names)
+            if args.command == "save":
+                image_id = save_baseline_archive(names[0], args.archive, compress=args.gzip,
+                                                 train_data=train_data.get(names[0]))
+                print(f"{args.archive} {image_id}")
+                return 0
+            for name in names:
+                image_id = build_baseline(name, train_data=train_data.get(name), force=args.force)
+                print(f"{baseline_repository(name)}:latest {image_id}")
     except SandboxError as exc:
         print(f"failed: {exc.message}", file=sys.stderr)
         return 1

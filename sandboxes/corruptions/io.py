@@ -34,8 +34,11 @@ def read_wav(path: str | Path) -> np.ndarray:
                     f"{8 * shape[2]}-bit."
                 )
             data = handle.readframes(handle.getnframes())
-    except (wave.Error, EOFError) as exc:
-        raise ClipFormatError(f"{path}: not a PCM WAV file ({exc}).") from exc
+    except (wave.Error, EOFError, RuntimeError, ValueError, struct.error) as exc:
+        # The standard library's reader raises several kinds for a damaged header or chunk.
+        raise ClipFormatError(f"{path}: not a PCM WAV file ({str(exc) or 'it ends early'}).") from exc
+    if len(data) % 2:
+        raise ClipFormatError(f"{path}: the WAV data ends in the middle of a sample (cut short?).")
     return (np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0)
 
 
@@ -59,8 +62,12 @@ def read_png(path: str | Path) -> np.ndarray:
     while offset + 8 <= len(data):
         length, kind = struct.unpack(">I4s", data[offset:offset + 8])
         body = data[offset + 8:offset + 8 + length]
+        if len(body) != length:
+            raise ClipFormatError(f"{path}: the PNG is cut short in its {kind.decode('latin-1')!r} chunk.")
         offset += 12 + length
         if kind == b"IHDR":
+            if length != 13:
+                raise ClipFormatError(f"{path}: PNG header chunk of {length} bytes, expected 13.")
             header = struct.unpack(">IIBBBBB", body)
         elif kind == b"IDAT":
             idat.append(body)

@@ -100,10 +100,11 @@ def _number(value: float | int | None) -> str:
 
 
 def parse_condition(
-    spec: str | Sequence[Mapping[str, object]], *, noise_bank: Sequence[str] = ()
+    spec: str | Sequence[Mapping[str, object]], *, noise_bank: Sequence[str] = (), check_files: bool = True
 ) -> Condition:
     """Parse `spec` (a string like ``"noise:white@5db+blur:2"`` or a list of step dicts) into a
-    Condition. `noise_bank` lists the WAV files `noise:bank` draws from; each must exist.
+    Condition. `noise_bank` lists the WAV files `noise:bank` draws from; each must exist (unless
+    `check_files` is false: the names are then only required to end in .wav).
 
     >>> parse_condition("noise:pink@-5db+blur:4").to_steps()
     [{'kind': 'noise', 'source': 'pink', 'snr_db': -5.0}, {'kind': 'blur', 'rate': 4}]
@@ -125,7 +126,7 @@ def parse_condition(
         if not bank:
             raise ConditionError("noise:bank needs a noise bank, but the list of noise files is empty.")
         for path in bank:
-            if not os.path.isfile(path):
+            if check_files and not os.path.isfile(path):
                 raise ConditionError(f"Noise bank file not found: {path}")
             if not path.lower().endswith(".wav"):
                 raise ConditionError(f"Noise bank files must be WAV files: {path}")

@@ -43,6 +43,7 @@ class MerDiscrete(TrackScorer):
         "candidate, and only the test samples are scored."
     )
     primary_metric = "waf"
+    worst_score = 0.0
     metric_names = ("waf", "accuracy")
     key_column = "name"
     pred_header = ("name", "discrete")
@@ -163,6 +164,7 @@ class MerPrefer(TrackScorer):
         "candidate pool; write a prediction for every candidate."
     )
     primary_metric = "weighted_f1"
+    worst_score = 0.0
     metric_names = ("weighted_f1", "accuracy")
     key_column = "name"
     pred_header = ("name", "preference")

@@ -81,6 +81,7 @@ class OpenVocabularyWheelScorer(TrackScorer):
     )
     greater_is_better = True
     primary_metric = "fscore"
+    worst_score = 0.0
     metric_names = ("fscore", "precision", "recall")
     key_column = "name"
     pred_header = _HEADER

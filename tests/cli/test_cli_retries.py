@@ -166,3 +166,13 @@ def test_a_server_error_exits_7_with_one_line(cli, stub_server):
         json_reply(500, {"code": "server_error", "message": "Something went wrong on our side.", "details": {}})]})
     result = cli.run("challenges", env={"ARENA_SERVER": server.url})
     assert (result.returncode, result.stderr) == (7, "arena: Something went wrong on our side.\n")
+
+
+def test_https_to_a_plain_http_server_says_to_write_http_at_once(cli, stub_server):
+    server = stub_server({"/api/v1/challenges": [json_reply(200, [])]})
+    address = server.url.removeprefix("http://")  # as typed: `--server 127.0.0.1:8000`
+    result = cli.run("challenges", env={"ARENA_SERVER": address})
+    assert result.returncode == 7
+    assert f"https://{address} did not complete a TLS (https) handshake" in result.stderr
+    assert f"`arena login --server http://{address}`" in result.stderr
+    assert "retrying" not in result.stderr and len(server.seen) == 0

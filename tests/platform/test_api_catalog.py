@@ -136,6 +136,11 @@ def test_me_lists_teams_and_organised_challenges(client, mer):
     TeamFactory(challenge=other, name="Pending", members=[member], participation=ParticipationStatus.PENDING)
     token = api_token_create(user=member, name="cli").raw
     body = client.get("/api/v1/me", headers={"Authorization": f"Token {token}"}).json()
+    # The dashboard's part (each team's next step and open phases, the newest submissions): test_dashboard.py.
+    assert [team.pop("next_step")["state"] for team in body["teams"]] == ["no_licence", "ready"]
+    assert [(team.pop("open_phases") != [], team.pop("dataset_steps")) for team in body["teams"]] == [
+        (False, []), (True, [])]
+    assert body.pop("submissions") == []
     assert body == {
         "id": member.pk, "username": "ada", "email": "ada@example.org", "affiliation": "Lab", "organises": [],
         "teams": [

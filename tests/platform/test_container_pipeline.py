@@ -33,7 +33,7 @@ def noise_phase():
         track__container_memory_mb=1024, track__max_image_mb=4096,
         reference_public=ContentFile(files.reference_public, name="public.csv"),
         reference_private=ContentFile(files.reference_private, name="private.csv"),
-        container_inputs=ContentFile(files.dataset_files["noisy_test_inputs"], name="noisy-test-inputs.csv"),
+        container_inputs=ContentFile(files.container_inputs, name="test-media.tar.gz"),
     )
     user = UserFactory()
     ready_team(challenge=phase.track.challenge, members=[user], name="Model team")
@@ -54,10 +54,12 @@ def _status(pk: int) -> str:
 
 def test_baseline_archive_runs_and_is_scored(client, noise_phase, tmp_path):
     from sandboxes.baselines import save_baseline_archive
+    from sandboxes.baselines.demo_data import write_demo_training_sets
 
     phase, user = noise_phase
     archive = tmp_path / "baseline.tar.gz"
-    save_baseline_archive("mer-noise-linear", archive, compress=True)
+    (train_data,) = write_demo_training_sets(tmp_path / "train", ["mer-noise-melnet"]).values()
+    save_baseline_archive("mer-noise-melnet", archive, compress=True, train_data=train_data)
     log = tmp_path / "worker.log"
     with celery_worker(broker_for_tests(), queues="sandbox", log_path=log):
         pk = _submit(client, user, phase, archive.read_bytes(), "baseline.tar.gz")

@@ -173,6 +173,7 @@ def test_reads_send_the_stored_snapshot_without_ranking(client, phase, django_as
         "rank": 1, "public_rank": None, "position": 1, "team_name": "T29", "method_name": top.method_name,
         "is_baseline": False, "score": 0.29, "metrics": {"waf": 0.29, "mse": 0.1}, "entries_count": 1,
         "submitted_at": top.created_at.isoformat().replace("+00:00", "Z"), "submission": top.pk, "answers": {},
+        "conditions": {},
     }
     assert body["primary_metric"] == "combined" and body["tie_break_metrics"] == ["mse"]
     with django_assert_max_num_queries(4):

@@ -130,7 +130,7 @@ def _phase_post(client, phase, **files) -> dict:
     data = {}
     for name in form.fields:
         value = form[name].value()
-        if name in ("reference_public", "reference_private", "candidates", "container_inputs"):
+        if name in ("reference_public", "reference_private", "candidates", "container_inputs", "condition_map"):
             continue
         if isinstance(value, datetime):
             local = timezone.localtime(value)

@@ -96,6 +96,13 @@ def isolated_redis_url(base: str = "redis://127.0.0.1:6379") -> str:
     return url
 
 
+def probed_broker() -> str:
+    """A broker that tests only connect to (health probes): the configured Redis at database 15, which no
+    test worker uses and nobody flushes under another run's feet, else the embedded file-system broker."""
+    configured = os.environ.get("CELERY_BROKER_URL", "")
+    return configured.rsplit("/", 1)[0] + "/15" if configured.startswith("redis://") else "filesystem://"
+
+
 def broker_for_tests() -> str:
     """Redis when the run is configured with it (CI), else the embedded file-system broker."""
     configured = os.environ.get("CELERY_BROKER_URL", "")

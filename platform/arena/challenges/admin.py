@@ -16,9 +16,11 @@ from arena.challenges.forms import (
     ChallengeAdminForm,
     ChallengeCloneForm,
     PhaseAdminForm,
+    PhaseInlineForm,
     TrackAdminForm,
     TrackAssetFormSet,
 )
+from arena.challenges.media import phase_container_inputs_sync
 from arena.challenges.models import Announcement, Challenge, DatasetLicence, Licence, Phase, Track, TrackAsset
 from arena.challenges.readiness import challenge_publish_check, challenge_readiness
 from arena.core.admin_scoping import (
@@ -242,6 +244,7 @@ class TrackAssetInline(ScopedTabularInline):
 
 class PhaseInline(ScopedTabularInline):
     model = Phase
+    form = PhaseInlineForm
     fields = ("title", "slug", "kind", "order", "opens_at", "closes_at")
     show_change_link = True
 
@@ -301,21 +304,35 @@ class PhaseAdmin(OrganiserScopedAdmin):
     list_display = ("title", "track", "kind", time_column("opens_at", "Opens"), time_column("closes_at", "Closes"),
                     "board_visibility", "entry_rule", time_column("private_revealed_at", "Results revealed"))
     list_filter = ("kind", scoped_filter("track__challenge"))
-    readonly_fields = ("private_revealed_at",)
+    readonly_fields = ("private_revealed_at", "container_inputs_sha256", "media_check")
     actions = ["reveal_results", "hide_results", "rerun_all", export_submissions, export_results]
     inlines = [QuestionInline]
 
     fieldsets = (
         (None, {"fields": ("track", "title", "slug", "kind", "order", "opens_at", "closes_at", "publish_anyway")}),
-        ("References", {"fields": ("reference_public", "reference_private", "candidates", "container_inputs")}),
+        ("References", {"fields": ("reference_public", "reference_private", "candidates", "container_inputs",
+                                   "container_inputs_sha256", "media_check", "condition_map")}),
+        ("Robustness", {"fields": ("robustness_protocol",)}),
         ("Leaderboard", {"fields": ("board_visibility", "frozen_at", "reveal_at_close", "private_revealed_at",
                                     "entry_rule", "max_selected")}),
         ("Limits (empty: the track's)", {"fields": ("max_per_day", "max_total", "max_in_flight",
                                                     "max_refused_per_hour")}),
     )
 
+    @admin.display(description="Media check")
+    def media_check(self, obj):
+        report = obj.container_inputs_media or {}
+        if not obj.container_inputs or not obj.robustness_protocol:
+            return "Made for phases with a robustness protocol and container inputs."
+        if report.get("sha256") != obj.container_inputs_sha256:
+            return "Not made yet for these inputs: the readiness check shows it once made."
+        return (f"{report['wav_files']} WAV and {report['png_files']} PNG file(s), {report['problem_count']} "
+                "unreadable (the readiness check lists them).")
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        if "container_inputs" in form.changed_data or bool(obj.container_inputs) != bool(obj.container_inputs_sha256):
+            phase_container_inputs_sync(phase=obj)
         if change and set(form.changed_data) & RANKING_FIELDS:
             leaderboard_refresh(phase_id=obj.pk)  # which entries count, or which board teams see, changed
 

@@ -40,11 +40,12 @@ TRACK_COPIED = ("slug", "title", "summary", "description", "order", "scorer_key"
 TRACK_NOT_COPIED = ("id", "challenge")
 
 PHASE_COPIED = ("slug", "title", "kind", "order", "board_visibility", "reveal_at_close", "entry_rule",
-                "max_selected", "max_per_day", "max_total", "max_in_flight", "max_refused_per_hour")
+                "max_selected", "max_per_day", "max_total", "max_in_flight", "max_refused_per_hour",
+                "robustness_protocol")
 PHASE_SHIFTED = ("opens_at", "closes_at", "frozen_at")
 #: The new edition's data (uploaded afresh, checked against the track's scorer) and its own reveal.
 PHASE_NOT_COPIED = ("id", "track", "reference_public", "reference_private", "candidates", "container_inputs",
-                    "private_revealed_at")
+                    "container_inputs_sha256", "container_inputs_media", "condition_map", "private_revealed_at")
 
 DATASET_COPIED = ("slug", "title", "description", "order")
 LICENCE_COPIED = ("title", "text", "requires_signed_agreement", "requires_approval")

@@ -1,11 +1,12 @@
 from django import forms
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
 
 import scorers
 from arena.challenges import scorer_fields
 from arena.challenges.models import Challenge, Phase, Track
+from arena.challenges.protocol_fields import ProtocolField
 from arena.challenges.readiness import Readiness, challenge_readiness, not_ready_message, phase_readiness
 from arena.challenges.services import phase_validate_files, track_validate_assets, track_validate_scorer_config
 from arena.core.errors import DomainError
@@ -133,6 +134,7 @@ class PhaseAdminForm(ReadinessOverrideMixin, forms.ModelForm):
     an open phase of a published challenge that is not ready needs the override."""
 
     publish_anyway = publish_anyway_field("Open even though not ready")
+    robustness_protocol = ProtocolField(label="Robustness protocol")
 
     class Meta:
         model = Phase
@@ -157,6 +159,27 @@ class PhaseAdminForm(ReadinessOverrideMixin, forms.ModelForm):
         except DomainError as exc:
             self.add_error(exc.details.get("field"), exc.message)
         return data
+
+
+class PhaseInlineForm(forms.ModelForm):
+    """A phase's row in the track form. A rule of the phase on a field the row does not show (its
+    robustness protocol no longer fitting the track's new limits, say) is shown on the row, not lost."""
+
+    class Meta:
+        model = Phase
+        fields = "__all__"
+
+    def add_error(self, field, error):
+        if field is None and isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+            shown = {name: errors for name, errors in error.error_dict.items()
+                     if name == NON_FIELD_ERRORS or name in self.fields}
+            hidden = [ValidationError(f"{Phase._meta.get_field(name).verbose_name.capitalize()}: {message}")
+                      for name, errors in error.error_dict.items() if name not in shown
+                      for message in ValidationError(errors).messages]
+            if hidden:
+                shown[NON_FIELD_ERRORS] = [*shown.get(NON_FIELD_ERRORS, []), *hidden]
+                error = ValidationError(shown)
+        super().add_error(field, error)
 
 
 class AccountByLoginField(forms.CharField):

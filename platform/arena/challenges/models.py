@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from arena.challenges.condition_maps import condition_map_error
+from arena.challenges.protocol_checks import phase_protocol_problem
 from arena.core.keys import private_key
 
 
@@ -294,6 +296,27 @@ class Phase(models.Model):
         "keys among other candidates: uploads must then have one row per candidate and no other key, and every "
         "message names candidates only. Public: teams can download it from the phase page.",
     )
+    container_inputs_sha256 = models.CharField(
+        max_length=64, blank=True, editable=False,
+        help_text="SHA-256 of the stored container inputs (empty: none); workers key their unpacked copy by it. "
+        "Kept by the platform whenever the inputs change.",
+    )
+    container_inputs_media = models.JSONField(
+        default=dict, blank=True, editable=False,
+        help_text="The media check of the container inputs (readable WAV and PNG files), for the SHA-256 it "
+        "names; made once per upload, shown by the readiness check.",
+    )
+    robustness_protocol = models.JSONField(
+        default=dict, blank=True,
+        help_text="Empty: no protocol (models see the clean inputs). Otherwise the named conditions models are "
+        "evaluated under, the seed of the corruptions and how the summary score is formed.",
+    )
+    condition_map = models.FileField(
+        upload_to=_reference_key, max_length=500, blank=True,
+        help_text="Prediction-file tracks with a robustness protocol: a private CSV \"key,condition\" saying which "
+        "protocol condition each test key was recorded under, for the per-condition scores. Never downloadable "
+        "by participants.",
+    )
 
     # Limits of this phase; empty: the track's.
     max_per_day = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: the track's limit.")
@@ -366,6 +389,14 @@ class Phase(models.Model):
                                     "the last entry, selected entries or the best on the hidden split.")
         if self.board_visibility == BoardVisibility.FROZEN and self.frozen_at is None:
             errors["frozen_at"] = "A frozen board needs the time it freezes."
+        if self.track_id is not None:
+            problem = phase_protocol_problem(self)
+            if problem is not None:
+                errors["robustness_protocol"] = problem
+        if self.track_id is not None and "robustness_protocol" not in errors:
+            map_problem = condition_map_error(self)
+            if map_problem is not None:
+                errors["condition_map"] = map_problem
         if errors:
             raise ValidationError(errors)
 

@@ -21,7 +21,11 @@ from django.db import transaction
 
 import scorers
 from arena.audit.services import audit_record
+from arena.challenges.condition_maps import condition_map_error
+from arena.challenges.media import phase_media_report, wav_problem
 from arena.challenges.models import Challenge, Phase, Track
+from arena.challenges.protocol_checks import phase_protocol_problem
+from arena.challenges.robustness import parse_protocol
 from arena.challenges.services import phase_validate_files, track_validate_scorer_config
 from arena.core.errors import DomainError
 from arena.datasets.models import Dataset
@@ -197,6 +201,7 @@ def _phase_problems(phase: Phase, track: Track, scorer, options: dict, assets: P
     if track.accepts_containers and not phase.container_inputs:
         problems.append(problem("The track accepts containerised models but the phase has no container inputs "
                                 "(the hidden test inputs models read at /input)."))
+    problems += [problem(message) for message in _robustness_problems(phase, track)]
     golds: dict[str, bytes] = {}
     for split, reference in (("public", phase.reference_public), ("private", phase.reference_private)):
         if not reference:
@@ -227,10 +232,68 @@ def _phase_problems(phase: Phase, track: Track, scorer, options: dict, assets: P
     except DomainError as exc:
         problems.append(problem(exc.message))
         return problems
+    if (map_problem := condition_map_error(phase, golds=golds)) is not None:
+        problems.append(problem(map_problem))
     if assets is False:
         return problems  # reported on the track; the references cannot be scored without them
     problems += [problem(message) for message in _self_score_problems(scorer, options, golds, assets)]
     return problems
+
+
+def _robustness_problems(phase: Phase, track: Track) -> list[str]:
+    """The protocol still fits the track, and the media it corrupts (the container inputs, the noise bank)
+    are readable; the media report is made once per upload of the inputs (``arena.challenges.media``)."""
+    if not phase.robustness_protocol:
+        return []
+    invalid = phase_protocol_problem(phase)
+    if invalid is not None:
+        return [f"The robustness protocol does not fit the track any more: {invalid}"]
+    protocol = parse_protocol(phase.robustness_protocol)
+    messages = []
+    if protocol.uses_noise_bank:
+        messages += _noise_bank_problems(track)
+    if not (track.accepts_containers and phase.container_inputs):
+        return messages  # no inputs: reported above; file-only tracks: the condition map gives the conditions
+    report = phase_media_report(phase)
+    if report is None:
+        return [*messages, "The container inputs are being checked (each WAV and PNG file is read once per upload); "
+                "look again in a few minutes."]
+    if report["problem_count"]:
+        listed = "; ".join(f"{p['file']} ({p['reason']})" for p in report["problems"])
+        more = report["problem_count"] - len(report["problems"])
+        messages.append(f"{report['problem_count']} media file(s) of the container inputs cannot be read, so the "
+                        f"protocol's corruptions cannot be applied: {listed}{f'; and {more} more' if more else ''}. "
+                        "Audio must be 16 kHz mono 16-bit WAV, frames 8-bit grayscale or RGB PNG; fix the files and "
+                        "upload the inputs again.")
+    elif not report["wav_files"] and not report["png_files"]:
+        messages.append("The container inputs hold no media (<key>.wav audio, <key>/*.png frames), so the "
+                        "protocol's corruptions change nothing; upload the clips' audio and frames.")
+    if any("noise:babble" in condition.spec for condition in protocol.conditions) and report["clips_with_audio"] < 2:
+        messages.append(f"noise:babble mixes other clips of the test set, but the container inputs hold "
+                        f"{report['clips_with_audio']} clip(s) with audio; it needs at least 2 (or drop babble).")
+    return messages
+
+
+def _noise_bank_problems(track: Track) -> list[str]:
+    bad = []
+    with tempfile.TemporaryDirectory(prefix="arena-noise-bank-") as tmp:
+        for asset in track.assets.all():
+            if not asset.path.lower().endswith(".wav"):
+                continue
+            local = Path(tmp) / "clip.wav"
+            try:
+                with asset.file.open("rb") as src, local.open("wb") as out:
+                    shutil.copyfileobj(src, out, length=1 << 20)
+            except OSError:
+                bad.append(f"{asset.path} (missing from storage)")
+                continue
+            reason, samples = wav_problem(local)
+            if reason or not samples:
+                bad.append(f"{asset.path} ({reason or 'silent'})")
+    if not bad:
+        return []
+    return [f"Noise-bank file(s) of the track cannot be used by noise:bank: {'; '.join(bad)}. Upload them again as "
+            "16 kHz mono 16-bit WAV files with sound."]
 
 
 def _self_score_problems(scorer, options: dict, golds: dict[str, bytes], assets: Path | None) -> list[str]:

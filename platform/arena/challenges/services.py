@@ -17,6 +17,7 @@ from arena.accounts.permissions import can_host_challenges
 from arena.audit.services import audit_record
 from arena.challenges.models import Announcement, Challenge, Phase
 from arena.challenges.permissions import ensure_organiser
+from arena.challenges.protocol_checks import phase_protocol_problem
 from arena.core.errors import Conflict, DomainError, PermissionDenied
 from arena.core.mail import send_notice_on_commit
 from arena.teams.selectors import announcement_recipients
@@ -244,3 +245,26 @@ def announcement_publish(*, actor, challenge: Challenge, title: str, body: str) 
     audit_record(actor=actor, action="announcement.publish", target=announcement, challenge=challenge,
                  details={"title": title, "recipients": sum(len(emails) for _team, emails in recipients)})
     return announcement
+
+
+@transaction.atomic
+def phase_set_robustness_protocol(*, actor, phase: Phase, protocol: dict[str, Any] | None) -> bool:
+    """Give ``phase`` the robustness ``protocol`` (empty or None: none), checked by the rules
+    ``Phase.clean`` applies; audited. False when it already has it.
+
+    Raises DomainError (code ``invalid_protocol``, ``details['field']`` ``robustness_protocol``) naming
+    the mistake, and changes nothing then."""
+    ensure_organiser(actor, phase.track.challenge)
+    protocol = protocol or {}
+    locked = Phase.objects.select_for_update().select_related("track__challenge").get(pk=phase.pk)
+    if locked.robustness_protocol == protocol:
+        return False
+    before, locked.robustness_protocol = locked.robustness_protocol, protocol
+    problem = phase_protocol_problem(locked)
+    if problem is not None:
+        raise DomainError(problem, code="invalid_protocol", details={"field": "robustness_protocol"})
+    locked.save(update_fields=["robustness_protocol"])
+    phase.robustness_protocol = protocol
+    audit_record(actor=actor, action="phase.robustness_protocol", target=locked, challenge=locked.track.challenge,
+                 details={"before": before, "after": protocol})
+    return True

@@ -45,6 +45,15 @@ def challenge_readiness_page(request, slug: str):
         "challenge": challenge, "readiness": challenge_readiness(challenge), "now": timezone.now()})
 
 
+def _option_text(value: object) -> str:
+    """A scorer option's value as a reader writes it: lists joined by commas, yes/no for flags."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value)) or "(none)"
+    return str(value)
+
+
 def track_detail(request, slug: str, track_slug: str):
     challenge = _visible_challenge(request, slug)
     track = get_object_or_404(challenge.tracks.prefetch_related("phases"), slug=track_slug)
@@ -52,7 +61,8 @@ def track_detail(request, slug: str, track_slug: str):
         scorer = scorers.get_scorer(track.scorer_key)
     except scorers.ScorerError:
         raise Http404("This track's scorer is not available.") from None
-    options = scorer.validate_options(track.scorer_options)
+    values = scorer.validate_options(track.scorer_options)
+    options = [(option.name, option.help, _option_text(values[option.name])) for option in scorer.options]
     return render(request, "challenges/track.html", {
         "challenge": challenge,
         "track": track,

@@ -86,6 +86,12 @@ class ApiClient:
                 response = self.session.request(method, url, **kwargs)
             except requests.exceptions.InvalidURL as exc:
                 raise NetworkError(f"Invalid server address {self.server!r}: {first_line(str(exc))}") from None
+            except requests.exceptions.SSLError as exc:
+                # Not transient: a server without TLS (or with a broken certificate) answers the same again.
+                plain = self.server.replace("https://", "http://", 1)
+                raise NetworkError(f"{self.server} did not complete a TLS (https) handshake ({reason(exc)}). If "
+                                   f"the site runs without TLS, as `make demo` does, give its address with "
+                                   f"http://, e.g. `arena login --server {plain}`.") from None
             except (requests.ConnectionError, requests.Timeout) as exc:
                 if attempt <= retries:
                     self._pause(attempt, f"cannot reach {self.server} ({type(exc).__name__})")

@@ -17,6 +17,7 @@ import requests
 from arena.cli import __version__
 from arena.cli.commands.account import run_login, run_whoami
 from arena.cli.commands.catalog import run_challenges
+from arena.cli.commands.dashboard import run_datasets, run_me
 from arena.cli.commands.download import run_download
 from arena.cli.commands.leaderboard import run_leaderboard
 from arena.cli.commands.submissions import run_status, run_submit
@@ -79,11 +80,17 @@ def build_parser() -> argparse.ArgumentParser:
     login.add_argument("--token", help="the API token (asked for when left out, without echo)")
 
     command("whoami", run_whoami, "show who the stored token belongs to, and your teams")
+    command("me", run_me, "your teams with their next step and limits, and your recent submissions")
     command("challenges", run_challenges, "list challenges with their tracks and phase ids")
+    datasets = command("datasets", run_datasets, "list a challenge's datasets and files (ids for `arena download`)")
+    datasets.add_argument("challenge", help="the challenge's slug (see `arena challenges`)")
 
-    submit = command("submit", run_submit, "upload a prediction file to a phase")
+    submit = command("submit", run_submit, "upload a prediction file or a model archive to a phase")
     submit.add_argument("--phase", type=_positive_int, required=True, help="phase id (see `arena challenges`)")
-    submit.add_argument("file", help="the prediction file (CSV; .gz or .zip where the track allows)")
+    submit.add_argument("file", nargs="?", help="the prediction file (CSV; .gz or .zip where the track allows)")
+    submit.add_argument("--image-archive", metavar="PATH",
+                        help="instead of a prediction file: a `docker save` archive (.tar or .tar.gz) of a model; "
+                        "large ones go straight to the site's storage when it allows")
     submit.add_argument("--method", help="method name shown on the leaderboard (default: the file's name)")
     submit.add_argument("--description", help="a few words on the method")
     submit.add_argument("--paper-url", help="link to the paper")
@@ -106,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     board.add_argument("--csv", action="store_true", help="print the site's CSV export")
 
     download = command("download", run_download, "download a dataset file, resumable, sha256-checked")
-    download.add_argument("file_id", type=_positive_int, help="dataset file id (from the challenge's datasets)")
+    download.add_argument("file_id", type=_positive_int, help="dataset file id (see `arena datasets CHALLENGE`)")
     download.add_argument("--out", help="folder to save into (default: the current folder)")
     return parser
 

@@ -131,3 +131,73 @@ class UploadTicket:
     key: str
     expires_at: datetime
     max_bytes: int
+
+
+class StoredObjectChanged(Exception):
+    """The stored object was written again after the time a reader pinned it to."""
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """What the storage says about one object, without reading it."""
+
+    size: int
+    head: bytes
+
+
+def stored_object(key: str, *, head_bytes: int = 512, storage: Storage | None = None) -> StoredObject | None:
+    """The size and the first ``head_bytes`` bytes of a stored object, or None when there is none.
+
+    On S3 this is a HEAD and one ranged GET: nothing else of the object is read.
+    """
+    storage = storage or default_storage
+    if _is_s3(storage):
+        from botocore.exceptions import ClientError
+
+        obj = storage.bucket.Object(_s3_object_key(storage, key))
+        try:
+            size = obj.content_length
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        head = obj.get(Range=f"bytes=0-{head_bytes - 1}")["Body"].read() if size and head_bytes else b""
+        return StoredObject(size=size, head=head[:head_bytes])
+    if not storage.exists(key):
+        return None
+    with storage.open(key, "rb") as handle:
+        return StoredObject(size=storage.size(key), head=handle.read(head_bytes))
+
+
+def stored_copy(key: str, destination, *, unmodified_since: datetime | None = None,
+                storage: Storage | None = None, chunk_size: int = 1 << 20) -> tuple[str, int]:
+    """Copy a stored object into the open binary file ``destination``, streamed; return its
+    (sha256 hex digest, size).
+
+    On S3, ``unmodified_since`` makes the read conditional: an object written again after that
+    time raises ``StoredObjectChanged`` (S3 compares at whole seconds, on its own clock).
+    """
+    storage = storage or default_storage
+    digest, size = hashlib.sha256(), 0
+    if _is_s3(storage):
+        from botocore.exceptions import ClientError
+
+        options = {"IfUnmodifiedSince": unmodified_since} if unmodified_since is not None else {}
+        try:
+            body = storage.bucket.Object(_s3_object_key(storage, key)).get(**options)["Body"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("412", "PreconditionFailed"):
+                raise StoredObjectChanged(key) from exc
+            raise
+        chunks = body.iter_chunks(chunk_size)
+    else:
+        body = storage.open(key, "rb")
+        chunks = iter(lambda: body.read(chunk_size), b"")
+    try:
+        for chunk in chunks:
+            digest.update(chunk)
+            size += len(chunk)
+            destination.write(chunk)
+    finally:
+        body.close()
+    return digest.hexdigest(), size

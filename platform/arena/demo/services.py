@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from arena.accounts.models import User
 from arena.accounts.permissions import host_challenges_permission
+from arena.challenges.media import phase_container_inputs_sync
 from arena.challenges.models import Announcement, Challenge, Licence, Phase, Track, TrackAsset
 from arena.challenges.selectors import dataset_current_licence
 from arena.challenges.services import track_validate_scorer_config
@@ -168,6 +169,7 @@ def _load_track(challenge: Challenge, spec: TrackSpec, order: int, files: TrackF
                 board_visibility=phase_spec.board_visibility, entry_rule=phase_spec.entry_rule,
                 max_selected=phase_spec.max_selected, max_total=phase_spec.max_total,
                 reveal_at_close=phase_spec.reveal_at_close,
+                robustness_protocol=dict(phase_spec.robustness or {}),
             )
             # The board rules must fit together (e.g. best-on-hidden needs a hidden board and a small total).
             phase.full_clean()
@@ -182,11 +184,22 @@ def _load_track(challenge: Challenge, spec: TrackSpec, order: int, files: TrackF
                                   save=False)
             phase.save(update_fields=["candidates"])
         if spec.accepts_containers and not phase.container_inputs:
-            # Models read the same test inputs participants download for file submissions.
-            inputs = files.dataset_files[spec.data.test_inputs]
-            phase.container_inputs.save(f"{spec.data.test_inputs.replace('_', '-')}.csv", ContentFile(inputs),
-                                        save=False)
+            if files.container_inputs:
+                # The track's hidden test media (clips and the list of names), unpacked at /input.
+                name, inputs = "test-media.tar.gz", files.container_inputs
+            else:
+                # Models read the same test inputs participants download for file submissions.
+                name = f"{spec.data.test_inputs.replace('_', '-')}.csv"
+                inputs = files.dataset_files[spec.data.test_inputs]
+            phase.container_inputs.save(name, ContentFile(inputs), save=False)
             phase.save(update_fields=["container_inputs"])
+        if phase.container_inputs and not phase.container_inputs_sha256:
+            phase_container_inputs_sync(phase=phase)
+        if phase_spec.robustness and not phase.robustness_protocol:
+            # A demo loaded before the phase had a protocol gets it, checked like any change.
+            phase.robustness_protocol = dict(phase_spec.robustness)
+            phase.full_clean()
+            phase.save(update_fields=["robustness_protocol"])
         if created:
             phase.full_clean()  # again, now that the phase has its reference files
         for question_order, question in enumerate(phase_spec.fact_sheet):

@@ -18,6 +18,8 @@ class LeaderboardEntry(models.Model):
     position = models.PositiveIntegerField()
     score = models.FloatField()
     metrics = models.JSONField(default=dict)
+    #: On a phase with a robustness protocol, the entry's score under each condition (None: it failed).
+    conditions = models.JSONField(default=dict, blank=True)
     team_name = models.CharField(max_length=100, blank=True)
     method_name = models.CharField(max_length=100, blank=True)
     submitted_at = models.DateTimeField()

@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 
 from arena.challenges.models import Phase
 from arena.challenges.permissions import is_organiser
+from arena.challenges.robustness import Protocol, ProtocolError, phase_protocol
 from arena.challenges.visibility import board_to_read, visible_boards
 from arena.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot
 
@@ -34,3 +35,13 @@ def leaderboard_for_phase(*, phase: Phase, split: str, user) -> QuerySet[Leaderb
     """The stored rows of one board, best first; raises when ``user`` may not see it."""
     board = leaderboard_board(phase=phase, split=split, user=user)
     return LeaderboardEntry.objects.filter(phase=phase, split=board).order_by("position")
+
+
+def leaderboard_protocol(phase: Phase) -> Protocol | None:
+    """The phase's robustness protocol, whose conditions are the boards' per-condition columns (in protocol
+    order); None without one. A protocol that no longer parses (it is checked on save) shows no columns
+    rather than breaking the board."""
+    try:
+        return phase_protocol(phase)
+    except ProtocolError:
+        return None

@@ -11,7 +11,7 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Q
@@ -22,6 +22,7 @@ from arena.challenges.visibility import FROZEN
 from arena.factsheets.selectors import factsheet_answers_of, factsheet_questions
 from arena.leaderboards.exports import entry_as_dict, leaderboard_csv
 from arena.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot
+from arena.leaderboards.selectors import leaderboard_protocol
 from arena.submissions.models import ScoreSplit, SubmissionScore, SubmissionStatus
 
 PUBLIC, PRIVATE = ScoreSplit.PUBLIC.value, ScoreSplit.PRIVATE.value
@@ -41,14 +42,17 @@ class _Row:
     metrics: dict
     entries_count: int = 1
     key: tuple = ()
+    conditions: dict = field(default_factory=dict)
 
 
 def metric_greater_is_better(scorer, metric: str) -> bool:
-    """Direction of a metric: the scorer's own declaration, else the naming convention."""
-    declared = getattr(scorer, "metric_greater_is_better", None)
-    if callable(declared):
-        return declared(metric)
-    return not (metric in {"mse", "mae", "rmse"} or metric.endswith("_error"))
+    """Direction of a metric, as the track's scorer declares it."""
+    return scorer.metric_greater_is_better(metric)
+
+
+def condition_scores(conditions: list | None) -> dict[str, float | None]:
+    """A split's per-condition scores (``SubmissionScore.conditions``) as ``{name: score}``, protocol order."""
+    return {c["name"]: c.get("score") for c in conditions or [] if isinstance(c, dict) and "name" in c}
 
 
 def _sort_key(score: float, metrics: dict, *, scorer, tie_breaks: list[str]) -> tuple[float, ...]:
@@ -76,19 +80,20 @@ def _recompute(phase: Phase, scope: Q | None, *, keyed, before=None) -> dict[str
     if before is not None:
         rows = rows.filter(submission__created_at__lt=before)
     by_submission: dict[int, dict] = {}
-    for sid, split, score, metrics, team_id, team_name, method, created, baseline, selected in rows.values_list(
-        "submission_id", "split", "score", "metrics", "submission__team_id", "submission__team__name",
+    for (sid, split, score, metrics, conditions, team_id, team_name, method, created, baseline,
+         selected) in rows.values_list(
+        "submission_id", "split", "score", "metrics", "conditions", "submission__team_id", "submission__team__name",
         "submission__method_name", "submission__created_at", "submission__is_baseline", "submission__is_selected",
     ).iterator(chunk_size=5000):
         entry = by_submission.setdefault(sid, {"team_id": team_id, "team_name": team_name or "", "method": method,
                                                "created": created, "baseline": baseline, "selected": selected})
-        entry[split] = (score, metrics)
+        entry[split] = (score, metrics, condition_scores(conditions))
 
     def row(candidate: tuple[int, dict], split: str) -> _Row:
         sid, data = candidate
-        score, metrics = data[split]
+        score, metrics, conditions = data[split]
         return keyed(_Row(sid, data["team_id"], data["team_name"], data["method"], data["created"],
-                          data["baseline"], score, metrics))
+                          data["baseline"], score, metrics, conditions=conditions))
 
     boards: dict[str, list[_Row]] = {PUBLIC: [], PRIVATE: []}
     teams: dict[int, list[tuple[int, dict]]] = defaultdict(list)
@@ -139,9 +144,9 @@ def _stored(phase: Phase, split: str, exclude: Q | None, keyed) -> list[_Row]:
         entries = entries.exclude(exclude)
     return [
         keyed(_Row(e["submission_id"], e["team_id"], e["team_name"], e["method_name"], e["submitted_at"],
-                   e["is_baseline"], e["score"], e["metrics"], e["entries_count"]))
+                   e["is_baseline"], e["score"], e["metrics"], e["entries_count"], conditions=e["conditions"]))
         for e in entries.values("submission_id", "team_id", "team_name", "method_name", "submitted_at",
-                                "is_baseline", "score", "metrics", "entries_count")
+                                "is_baseline", "score", "metrics", "entries_count", "conditions")
     ]
 
 
@@ -212,6 +217,8 @@ def leaderboard_refresh(*, phase_id: int, team_ids: Iterable[int | None] | None 
     LeaderboardEntry.objects.filter(phase=phase).delete()
     LeaderboardSnapshot.objects.filter(phase=phase).exclude(split__in=list(boards)).delete()
     metric_names = list(scorer.metric_names)
+    protocol = leaderboard_protocol(phase)
+    condition_names = protocol.names if protocol is not None else []
     answer_keys = list(factsheet_questions(phase).filter(on_leaderboard=True).values_list("key", flat=True))
     answers = factsheet_answers_of({r.submission_id for ranked in ranked_boards.values() for _, _, r in ranked},
                                    leaderboard_only=True) if answer_keys else {}
@@ -220,6 +227,7 @@ def leaderboard_refresh(*, phase_id: int, team_ids: Iterable[int | None] | None 
             LeaderboardEntry(
                 phase=phase, split=board, submission_id=r.submission_id, team_id=r.team_id,
                 is_baseline=r.is_baseline, rank=rank, position=position, score=r.score, metrics=r.metrics,
+                conditions=r.conditions,
                 public_rank=public_rank_of.get(r.team_id) if board == PRIVATE and not r.is_baseline else None,
                 team_name=r.team_name, method_name=r.method_name, submitted_at=r.submitted_at,
                 entries_count=r.entries_count, answers=answers.get(r.submission_id, {}),
@@ -232,6 +240,7 @@ def leaderboard_refresh(*, phase_id: int, team_ids: Iterable[int | None] | None 
         LeaderboardSnapshot.objects.update_or_create(
             phase=phase, split=board,
             defaults={"rows": len(entries), "csv": leaderboard_csv(entries, metric_names=metric_names, split=board,
-                                                                   answer_keys=answer_keys)},
+                                                                   answer_keys=answer_keys,
+                                                                   condition_names=condition_names)},
         )
     return {board: len(ranked) for board, ranked in ranked_boards.items()}

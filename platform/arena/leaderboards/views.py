@@ -11,9 +11,11 @@ from arena.factsheets.selectors import factsheet_questions
 from arena.leaderboards.selectors import (
     leaderboard_board,
     leaderboard_for_phase,
+    leaderboard_protocol,
     leaderboard_snapshot,
     leaderboard_visible_splits,
 )
+from arena.submissions.robustness_chart import SUMMARY_WORDS
 
 PAGE_SIZE = 100
 
@@ -43,10 +45,15 @@ def leaderboard_page(request, slug: str, track_slug: str, phase_slug: str):
     questions = list(factsheet_questions(phase).filter(on_leaderboard=True))
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
+    protocol = leaderboard_protocol(phase)
+    condition_names = protocol.names if protocol is not None else []
     for entry in rows:
         entry.metric_values = [entry.metrics.get(m) for m in metric_names]
+        entry.condition_values = [(entry.conditions or {}).get(c) for c in condition_names]
         entry.answer_values = [entry.answers.get(q.key, "") for q in questions]
-    context.update(entries=rows, page=page, metric_names=metric_names, questions=questions)
+    context.update(entries=rows, page=page, metric_names=metric_names, questions=questions,
+                   condition_names=condition_names,
+                   robustness_summary=SUMMARY_WORDS[protocol.summary] if protocol is not None else "")
     return render(request, "leaderboards/leaderboard.html", context)
 
 

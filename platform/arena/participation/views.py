@@ -10,6 +10,7 @@ from arena.datasets.models import Dataset
 from arena.participation import services
 from arena.participation.forms import AgreementUploadForm, LicenceAcceptForm
 from arena.participation.selectors import data_access
+from arena.participation.standing import participant_dashboard
 from arena.teams.selectors import team_of
 
 
@@ -97,3 +98,10 @@ def licence_print(request, slug: str, dataset_slug: str | None = None):
         "challenge": challenge, "dataset": dataset, "licence": licence,
         "team": team_of(request.user, challenge),
     })
+
+
+@login_required
+def dashboard_page(request):
+    """``/me/``: the person's teams with their next step and limits, and their newest submissions."""
+    return render(request, "participation/dashboard.html",
+                  {"dashboard": participant_dashboard(user=request.user)})

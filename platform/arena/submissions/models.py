@@ -141,6 +141,9 @@ class SubmissionScore(models.Model):
     score = models.FloatField()
     metrics = models.JSONField(default=dict)
     breakdown = models.JSONField(default=dict, blank=True)
+    #: On a phase with a robustness protocol, each condition in protocol order: name, condition spec,
+    #: family, severity, score and metrics (a failed condition: score None, no metrics, its error).
+    conditions = models.JSONField(default=list, blank=True)
     computed_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -17,9 +17,10 @@ from arena.challenges.visibility import PUBLIC, describe_board, describe_entry_r
 from arena.core.errors import DomainError
 from arena.core.uploads import UploadLimit, limit_uploads
 from arena.factsheets.selectors import factsheet_questions
+from arena.participation.standing import phase_standing
 from arena.submissions.forms import ContainerSubmissionForm, SubmissionForm
+from arena.submissions.robustness_chart import SUMMARY_WORDS, robustness_chart
 from arena.submissions.selectors import (
-    submission_limits_of,
     submission_visible_logs,
     submission_visible_scores,
     submissions_of_user,
@@ -140,6 +141,8 @@ def _phase_render(request, phase: Phase, *, form=None, model_form=None, status: 
     team = team_of(request.user, challenge)
     now = timezone.now()
     organiser = is_organiser(request.user, challenge)
+    # Who may submit here now, and if not what to do: the form is shown only to a team that can use it.
+    standing = phase_standing(user=request.user, phase=phase, now=now)
     return render(request, "submissions/phase.html", {
         "challenge": challenge, "track": track, "phase": phase, "team": team,
         "form": form or SubmissionForm(questions=factsheet_questions(phase)),
@@ -153,7 +156,8 @@ def _phase_render(request, phase: Phase, *, form=None, model_form=None, status: 
         "candidates_published": bool(phase.candidates) and candidate_lists_visible_to(
             request.user, challenge).filter(pk=phase.pk).exists(),
         "idempotency_key": idempotency_key or uuid.uuid4().hex,
-        "limits": submission_limits_of(team=team, phase=phase) if team else [],
+        "limits": standing.limits,
+        "step": standing.step,
     }, status=status)
 
 
@@ -163,10 +167,18 @@ def submission_page(request, submission_id: int):
         submission = submission_for_member(user=request.user, submission_id=submission_id)
     except DomainError as exc:
         return render(request, "accounts/message.html", {"title": "Not found", "text": exc.message}, status=404)
+    scores = submission_visible_scores(submission, request.user)
+    metric = scorers.get_scorer(submission.phase.track.scorer_key).primary_metric
+    robustness = [
+        {"split": split, "conditions": score.conditions, "metric": metric,
+         "summary": SUMMARY_WORDS.get((score.breakdown.get("robustness") or {}).get("summary"), "summary"),
+         "chart": robustness_chart(score.conditions, metric=metric)}
+        for split, score in scores.items() if score.conditions
+    ]
     return render(request, "submissions/detail.html", {
         "submission": submission, "phase": submission.phase, "track": submission.phase.track,
         "challenge": submission.phase.track.challenge,
-        "scores": submission_visible_scores(submission, request.user),
+        "scores": scores, "robustness": robustness,
         "board_rule": describe_board(submission.phase),
         "logs": submission_visible_logs(submission, request.user),
     })

@@ -44,6 +44,7 @@ class AbawVa(TrackScorer):
         "CCCs. " + _FRAME_NOTE
     )
     primary_metric = "mean_ccc"
+    worst_score = -1.0
     metric_names = ("mean_ccc", "ccc_valence", "ccc_arousal")
     key_column = "image_location"
     pred_header = ("image_location", "valence", "arousal")
@@ -111,6 +112,7 @@ class AbawExpr(ClassIndexTrack):
         "left out. " + _FRAME_NOTE
     )
     primary_metric = "macro_f1"
+    worst_score = 0.0
     metric_names = ("macro_f1",)
     key_column = "image_location"
     classes = EXPRESSIONS
@@ -130,6 +132,7 @@ class AbawAu(TrackScorer):
         "the mean of the twelve F1 scores. " + _FRAME_NOTE
     )
     primary_metric = "mean_f1"
+    worst_score = 0.0
     metric_names = ("mean_f1",)
     key_column = "image_location"
     pred_header = ("image_location", *ACTION_UNITS)
@@ -182,6 +185,7 @@ class AbawMtl(TrackScorer):
         "the twelve action units; unannotated reference values are left out of their measure. " + _FRAME_NOTE
     )
     primary_metric = "mtl"
+    worst_score = -1.0  # a CCC of -1 plus two F1 scores of 0
     best_score = 3.0  # the sum of three measures that each reach 1
     metric_names = ("mtl", "va", "expr", "au", "ccc_valence", "ccc_arousal")
     key_column = "image"

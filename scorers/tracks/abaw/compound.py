@@ -27,6 +27,7 @@ class AbawCe(ClassIndexTrack):
         "one row per test frame, in any order."
     )
     primary_metric = "macro_f1"
+    worst_score = 0.0
     metric_names = ("macro_f1",)
     key_column = "image_location"
     classes = COMPOUND_EXPRESSIONS

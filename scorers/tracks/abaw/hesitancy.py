@@ -42,6 +42,7 @@ class AbawAh(TrackScorer):
         "average precision of class 1. The file has no header; write one row per test video."
     )
     primary_metric = "macro_f1"
+    worst_score = 0.0
     metric_names = ("macro_f1", "average_precision", "accuracy")
     key_column = "path"
     pred_header = None

@@ -35,6 +35,7 @@ class AbawEmi(TrackScorer):
         "score is the mean of the six correlations. Write exactly one row per test video."
     )
     primary_metric = "mean_pearson"
+    worst_score = -1.0
     metric_names = ("mean_pearson",)
     key_column = "Filename"
     pred_header = ("Filename", *MIMICRY_DIMENSIONS)

@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from arena.challenges.models import Challenge, Phase, SubmissionKind
 from arena.challenges.permissions import is_organiser
 from arena.challenges.selectors import challenge_current_licence
-from arena.challenges.services import phase_hide_results, phase_reveal_results
+from arena.challenges.services import phase_hide_results, phase_reveal_results, phase_set_robustness_protocol
 from arena.core.errors import NotFound
 from arena.core.uploads import limit_uploads
 from arena.participation.models import LicenceAcceptance, Participation, ParticipationStatus
@@ -192,3 +192,45 @@ class PhaseBaselinesView(APIView):
                                      file=data.validated_data["file"],
                                      description=data.validated_data["method_description"])
         return Response(SubmissionOut(submission, context={"request": request}).data, status=201)
+
+
+class PhaseSetupOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    robustness_protocol = serializers.JSONField(help_text="{} when the phase has no robustness protocol.")
+    container_inputs = serializers.BooleanField(help_text="Whether the phase has container inputs.")
+    container_inputs_sha256 = serializers.CharField(help_text="SHA-256 of the stored container inputs; empty: none.")
+    condition_map = serializers.BooleanField(help_text="Whether the phase has a condition map.")
+
+
+class PhaseSetupIn(serializers.Serializer):
+    robustness_protocol = serializers.JSONField(
+        allow_null=True, help_text="The protocol (conditions, seed, summary, on_failure); {} or null removes it. "
+        "Checked as in the admin: a mistake answers 400 naming it.")
+
+
+def _phase_setup(phase: Phase) -> dict:
+    return {"id": phase.pk, "slug": phase.slug, "title": phase.title,
+            "robustness_protocol": phase.robustness_protocol or {}, "container_inputs": bool(phase.container_inputs),
+            "container_inputs_sha256": phase.container_inputs_sha256, "condition_map": bool(phase.condition_map)}
+
+
+class PhaseSetupView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(operation_id="organiser_phase_setup", tags=["organisers"], responses=PhaseSetupOut,
+                   summary="Organisers: a phase's robustness protocol and container inputs")
+    def get(self, request, phase_id: int):
+        return Response(PhaseSetupOut(_phase_setup(organised_phase(request.user, phase_id))).data)
+
+    @extend_schema(operation_id="organiser_phase_setup_update", tags=["organisers"], request=PhaseSetupIn,
+                   responses=PhaseSetupOut, summary="Organisers: set or remove a phase's robustness protocol")
+    def patch(self, request, phase_id: int):
+        phase = organised_phase(request.user, phase_id)
+        data = PhaseSetupIn(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        if "robustness_protocol" in data.validated_data:
+            phase_set_robustness_protocol(actor=request.user, phase=phase,
+                                          protocol=data.validated_data["robustness_protocol"])
+        return Response(PhaseSetupOut(_phase_setup(phase)).data)

@@ -15,6 +15,7 @@ urlpatterns = [
          name="organiser-team-decision"),
     path("phases/<int:phase_id>/reveal", organiser_views.PhaseRevealView.as_view(), name="organiser-phase-reveal"),
     path("phases/<int:phase_id>/rerun", organiser_views.PhaseRerunView.as_view(), name="organiser-phase-rerun"),
+    path("phases/<int:phase_id>/setup", organiser_views.PhaseSetupView.as_view(), name="organiser-phase-setup"),
     path("phases/<int:phase_id>/baselines", organiser_views.PhaseBaselinesView.as_view(),
          name="organiser-phase-baselines"),
 ]

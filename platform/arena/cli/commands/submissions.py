@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import time
 import uuid
 from argparse import Namespace
 from pathlib import Path
 
-from arena.cli.client import ApiClient
+import requests
+
+from arena.cli.client import RETRIES, ApiClient, reason
 from arena.cli.config import load_credentials
-from arena.cli.errors import OK, CliError, NetworkError, SubmissionFailed, UsageError
+from arena.cli.errors import OK, ApiError, CliError, NetworkError, SubmissionFailed, UsageError
 from arena.cli.multipart import MultipartFile
 from arena.cli.output import emit_json, note, number, say, short_time
 from arena.cli.progress import Progress
@@ -18,23 +22,80 @@ from arena.cli.progress import Progress
 FINAL = ("scored", "failed", "cancelled")
 #: Read timeout of the upload request: the server checks the whole file before it answers.
 UPLOAD_TIMEOUT = (10, 600)
+#: Model archives from this size on go straight to the site's storage with an upload ticket (when the site
+#: offers them); ARENA_DIRECT_UPLOAD_MB changes it (0: always).
+DIRECT_UPLOAD_BYTES = (int(os.environ["ARENA_DIRECT_UPLOAD_MB"]) if os.environ.get("ARENA_DIRECT_UPLOAD_MB", "")
+                       .isdigit() else 64) * 1024 * 1024
+#: Read timeout of a direct upload: the storage answers once it has the whole file.
+DIRECT_UPLOAD_TIMEOUT = (10, 3600)
 
 
-def _upload(client: ApiClient, args: Namespace, path: Path, key: str) -> dict:
-    fields = {"method_name": args.method or path.stem, "method_description": args.description or "",
+def _fields(args: Namespace, path: Path) -> dict[str, str]:
+    default = path.name.split(".")[0] if args.image_archive else path.stem  # model.tar.gz: "model"
+    fields = {"method_name": args.method or default, "method_description": args.description or "",
               "paper_url": args.paper_url or "", "code_url": args.code_url or ""}
     if args.answer:
         fields["answers"] = json.dumps(dict(args.answer))
+    return fields
+
+
+def _direct_upload(client: ApiClient, args: Namespace, path: Path) -> str | None:
+    """Upload a model archive straight to the site's storage with a ticket and return its key; None when
+    the site takes uploads only in the submission request."""
+    try:
+        ticket = client.post(f"/phases/{args.phase}/uploads", json={"filename": path.name, "kind": "image_archive"},
+                             retries=RETRIES)
+    except ApiError as exc:
+        if exc.code == "direct_upload_unavailable":
+            return None
+        raise
+    if path.stat().st_size > ticket["max_bytes"]:
+        raise UsageError(f"{path.name} is larger than this track's limit for model archives "
+                         f"({ticket['max_bytes'] // (1024 * 1024)} MB).")
     progress = Progress(f"uploading {path.name}", path.stat().st_size)
-    body = MultipartFile(fields, file_field="file", path=path, on_file_bytes=progress.advance)
+    body = MultipartFile(ticket["fields"], file_field="file", path=path, on_file_bytes=progress.advance)
+    try:
+        # The storage's own address: the API token is never sent there.
+        response = requests.post(ticket["url"], data=body, headers={"Content-Type": body.content_type},
+                                 timeout=DIRECT_UPLOAD_TIMEOUT)
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        raise NetworkError(f"The upload to the site's storage failed ({reason(exc)}); run the command again.") \
+            from None
+    finally:
+        body.close()
+    progress.done()
+    if response.status_code >= 300:
+        found = re.search(r"<Message>(.*?)</Message>", response.text, re.S)
+        raise CliError(f"The site's storage refused the upload ({response.status_code}: "
+                       f"{found.group(1).strip() if found else response.reason}); run the command again.",
+                       code="direct_upload_refused")
+    return ticket["key"]
+
+
+def _upload(client: ApiClient, args: Namespace, path: Path, key: str) -> dict:
+    fields = _fields(args, path)
+    if args.image_archive and path.stat().st_size >= DIRECT_UPLOAD_BYTES:
+        upload_key = _direct_upload(client, args, path)
+        if upload_key is not None:
+            response = client.request("POST", f"/phases/{args.phase}/container-submissions",
+                                      json={**fields, "upload_key": upload_key}, headers={"Idempotency-Key": key})
+            return _answered(response, key)
+    progress = Progress(f"uploading {path.name}", path.stat().st_size)
+    body = MultipartFile(fields, file_field="image_archive" if args.image_archive else "file", path=path,
+                         on_file_bytes=progress.advance)
+    endpoint = "container-submissions" if args.image_archive else "submissions"
     try:
         response = client.request(
-            "POST", f"/phases/{args.phase}/submissions", data=body, timeout=UPLOAD_TIMEOUT,
+            "POST", f"/phases/{args.phase}/{endpoint}", data=body, timeout=UPLOAD_TIMEOUT,
             headers={"Content-Type": body.content_type, "Idempotency-Key": key},
         )
     finally:
         body.close()
     progress.done()
+    return _answered(response, key)
+
+
+def _answered(response, key: str) -> dict:
     submission = response.json()
     if response.status_code == 200:
         note(f"the server already had this upload (Idempotency-Key {key}): submission {submission['id']}")
@@ -95,7 +156,9 @@ def _finish(args: Namespace, submission: dict) -> int:
 
 
 def run_submit(args: Namespace) -> int:
-    path = Path(args.file)
+    if bool(args.file) == bool(args.image_archive):
+        raise UsageError("Give either a prediction file or --image-archive PATH.")
+    path = Path(args.file or args.image_archive)
     if not path.is_file():
         raise UsageError(f"No such file: {path}")
     client = ApiClient(load_credentials())

@@ -4,6 +4,9 @@ With nothing set, AffectArena runs on one machine: SQLite and file storage under
 ``var/``, and a file-system Celery broker that needs no server.
 """
 
+import ipaddress
+import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -30,6 +33,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    # Swagger UI and Redoc from the site's own static files: the API reference works offline.
+    "drf_spectacular_sidecar",
     "arena.core",
     "arena.accounts",
     "arena.audit",
@@ -47,6 +52,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /metrics, answered before host validation and the HTTPS redirect (see the module).
+    "arena.core.probes.ProbesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -255,6 +262,12 @@ ARENA_AGREEMENT_MAX_BYTES = env_int("ARENA_AGREEMENT_MAX_BYTES", 10 * 1024 * 102
 # Sandboxes: registries models may be pulled from (site-wide), and where runs keep their files.
 ARENA_IMAGE_ALLOWLIST = env_list("ARENA_IMAGE_ALLOWLIST")
 ARENA_SANDBOX_WORK_DIR = env_str("ARENA_SANDBOX_WORK_DIR", "")
+# Robustness: the sandbox host's caches of unpacked clean inputs and of corrupted conditions (bounded, shared
+# by the host's worker processes; see sandboxes/README.md).
+ARENA_CONDITION_CACHE_DIR = env_str(
+    "ARENA_CONDITION_CACHE_DIR", os.path.join(ARENA_SANDBOX_WORK_DIR or tempfile.gettempdir(), "arena-sandbox-cache"))
+ARENA_CONDITION_CACHE_MB = env_int("ARENA_CONDITION_CACHE_MB", 20_000)
+ARENA_INPUT_CACHE_MB = env_int("ARENA_INPUT_CACHE_MB", 20_000)
 ARENA_DEMO_PASSWORD = env_str("ARENA_DEMO_PASSWORD", "demo-pass-2026")
 
 # --- REST API --------------------------------------------------------------------------
@@ -291,6 +304,9 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Separate request components, so that uploads are documented as binary files.
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
@@ -305,11 +321,33 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- Operations ------------------------------------------------------------------------
+# /metrics (arena.core.probes): a bearer token, and/or networks that may call it directly; neither: off.
+ARENA_METRICS_TOKEN = env_str("ARENA_METRICS_TOKEN")
+ARENA_METRICS_ALLOWED_NETWORKS = env_list("ARENA_METRICS_ALLOWED_NETWORKS")
+for _network in ARENA_METRICS_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"ARENA_METRICS_ALLOWED_NETWORKS: {_network!r} is not a network; use e.g. 10.0.0.0/8,127.0.0.1"
+        ) from None
+
+# "plain" lines for people, or "json": one object per line for log collectors (arena.core.log_format).
+ARENA_LOG_FORMAT = env_str("ARENA_LOG_FORMAT", "plain").strip().lower() or "plain"
+if ARENA_LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"ARENA_LOG_FORMAT={ARENA_LOG_FORMAT!r}: use plain or json")
+# Celery workers otherwise replace the root logger's handlers with their own plain format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = ARENA_LOG_FORMAT != "json"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "arena.core.log_format.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": ARENA_LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env_str("ARENA_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

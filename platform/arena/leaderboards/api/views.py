@@ -32,6 +32,10 @@ class EntryOut(serializers.Serializer):
     submission = serializers.IntegerField()
     answers = serializers.DictField(child=serializers.CharField(),
                                     help_text="Fact-sheet answers the phase shows on its board, by question key.")
+    conditions = serializers.DictField(
+        child=serializers.FloatField(allow_null=True),
+        help_text="On a phase with a robustness protocol: the entry's score under each condition, in protocol "
+        "order (null: the model failed under it); empty otherwise.")
 
 
 class LeaderboardOut(serializers.Serializer):

@@ -59,6 +59,10 @@ class SubmissionCreateIn(serializers.Serializer):
 
 class UploadTicketIn(serializers.Serializer):
     filename = serializers.CharField(max_length=255)
+    kind = serializers.ChoiceField(
+        choices=["predictions", "image_archive"], default="predictions",
+        help_text="`predictions` for a prediction file (up to the track's max_upload_mb), `image_archive` for a "
+                  "`docker save` archive of a containerised model (up to max_image_mb).")
 
 
 class UploadTicketOut(serializers.Serializer):
@@ -71,6 +75,9 @@ class UploadTicketOut(serializers.Serializer):
 
 class ContainerSubmissionIn(serializers.Serializer):
     image_archive = serializers.FileField(required=False, help_text="`docker save` archive (.tar or .tar.gz).")
+    upload_key = serializers.CharField(
+        required=False, max_length=500,
+        help_text="Instead of `image_archive`: the key of a direct upload with an `image_archive` ticket.")
     image_reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=300,
                                             help_text="An image on the track's allowed registries.")
     method_name = serializers.CharField(max_length=100)
@@ -80,14 +87,32 @@ class ContainerSubmissionIn(serializers.Serializer):
     answers = extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})(AnswersField)(
         required=False, default=dict, help_text=ANSWERS_HELP)
 
+    def validate(self, attrs):
+        if "upload_key" in attrs and ("image_archive" in attrs or attrs["image_reference"].strip()):
+            raise serializers.ValidationError(
+                "Send one of `image_archive`, `upload_key` (after a direct upload) or `image_reference`.")
+        return attrs
+
 
 class SelectIn(serializers.Serializer):
     selected = serializers.BooleanField()
 
 
+class ConditionOut(serializers.Serializer):
+    name = serializers.CharField(help_text="The condition's name in the phase's robustness protocol.")
+    condition = serializers.CharField(help_text="What the inputs went through, e.g. noise:white@10db or clean.")
+    family = serializers.CharField(help_text="The kind of corruption; each family is one robustness curve.")
+    severity = serializers.FloatField(help_text="Its place on the family's curve (clean: 0).")
+    score = serializers.FloatField(allow_null=True, help_text="Null when the condition failed.")
+    metrics = serializers.DictField(child=serializers.FloatField(allow_null=True))
+    error = serializers.CharField(required=False, help_text="Only for a failed condition: what went wrong.")
+
+
 class ScoreOut(serializers.Serializer):
     score = serializers.FloatField()
     metrics = serializers.DictField(child=serializers.FloatField(allow_null=True))
+    conditions = ConditionOut(many=True, help_text="On a phase with a robustness protocol, the split's score "
+                              "under each condition, in protocol order; empty otherwise.")
 
 
 class SubmissionOut(serializers.ModelSerializer):
@@ -123,7 +148,8 @@ class SubmissionOut(serializers.ModelSerializer):
     @extend_schema_field(serializers.DictField(child=ScoreOut(), help_text="By split: public, private."))
     def get_scores(self, obj) -> dict:
         visible = submission_visible_scores(obj, self._user(), organiser=self._organiser(obj))
-        return {split: {"score": s.score, "metrics": s.metrics} for split, s in visible.items()}
+        return {split: {"score": s.score, "metrics": s.metrics, "conditions": s.conditions}
+                for split, s in visible.items()}
 
     @extend_schema_field(serializers.DictField(child=serializers.CharField()))
     def get_answers(self, obj) -> dict:

@@ -8,6 +8,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from arena.api.schema import SUBMIT_ERRORS
 from arena.challenges.models import Phase
 from arena.challenges.selectors import challenges_visible_to
 from arena.core.uploads import UploadLimit, limit_uploads
@@ -23,7 +24,11 @@ from arena.submissions.selectors import submissions_of_user
 from arena.submissions.services.actions import submission_cancel_own, submission_select
 from arena.submissions.services.containers import archive_upload_limit, submission_create_container
 from arena.submissions.services.create import MethodInfo, submission_create, submission_for_member
-from arena.submissions.services.direct_upload import submission_create_from_upload, submission_upload_ticket
+from arena.submissions.services.direct_upload import (
+    submission_create_container_from_upload,
+    submission_create_from_upload,
+    submission_upload_ticket,
+)
 from arena.submissions.services.intake import submission_intake_team
 from arena.submissions.services.uploads import prediction_upload_limit
 
@@ -81,7 +86,7 @@ class PhaseSubmissionsView(_PhaseUploadView):
 
     @extend_schema(
         request={"multipart/form-data": SubmissionCreateIn, "application/json": SubmissionCreateIn},
-        responses={201: SubmissionOut, 200: SubmissionOut},
+        responses={201: SubmissionOut, 200: SubmissionOut, **SUBMIT_ERRORS},
         parameters=[IDEMPOTENCY_KEY],
         summary="Submit a prediction file to a phase",
     )
@@ -112,32 +117,40 @@ class PhaseSubmissionsView(_PhaseUploadView):
 class PhaseUploadTicketView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=UploadTicketIn, responses={201: UploadTicketOut},
-                   summary="A presigned POST for a large prediction file (S3 storage only)")
+    @extend_schema(request=UploadTicketIn, responses={201: UploadTicketOut, **SUBMIT_ERRORS},
+                   summary="A presigned POST for a large prediction file or model archive (S3 storage only)")
     def post(self, request, phase_id: int):
         phase = _submittable_phase(request.user, phase_id)
         data = UploadTicketIn(data=request.data)
         data.is_valid(raise_exception=True)
-        ticket = submission_upload_ticket(user=request.user, phase=phase, filename=data.validated_data["filename"])
+        ticket = submission_upload_ticket(user=request.user, phase=phase, filename=data.validated_data["filename"],
+                                          kind=data.validated_data["kind"])
         return Response(UploadTicketOut(ticket).data, status=status.HTTP_201_CREATED)
 
 
 class PhaseContainerSubmissionsView(_PhaseUploadView):
     permission_classes = [IsAuthenticated]
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
     throttle_scope = "submissions"
 
     def upload_limits(self, phase: Phase) -> dict[str, UploadLimit]:
         return {"image_archive": archive_upload_limit(phase.track)}
 
     @extend_schema(
-        request={"multipart/form-data": ContainerSubmissionIn}, responses={201: SubmissionOut, 200: SubmissionOut},
-        parameters=[IDEMPOTENCY_KEY], summary="Submit a containerised model (image archive or reference)",
+        request={"multipart/form-data": ContainerSubmissionIn, "application/json": ContainerSubmissionIn},
+        responses={201: SubmissionOut, 200: SubmissionOut, **SUBMIT_ERRORS}, parameters=[IDEMPOTENCY_KEY],
+        summary="Submit a containerised model (image archive, direct upload's key, or image reference)",
     )
     def post(self, request, phase_id: int):
         phase = _submittable_phase(request.user, phase_id)
         data = ContainerSubmissionIn(data=request.data)
         data.is_valid(raise_exception=True)
+        if "upload_key" in data.validated_data:
+            submission, created = submission_create_container_from_upload(
+                user=request.user, phase=phase, upload_key=data.validated_data["upload_key"],
+                method=_method(data.validated_data), idempotency_key=request.headers.get("Idempotency-Key", ""))
+            body = SubmissionOut(submission, context={"request": request}).data
+            return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
         archive = data.validated_data.get("image_archive")
         submission, created = submission_create_container(
             user=request.user, phase=phase, method=_method(data.validated_data),

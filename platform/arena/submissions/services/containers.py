@@ -44,6 +44,12 @@ def archive_upload_limit(track) -> UploadLimit:
     )
 
 
+def archive_refusal_message(exc: SandboxError) -> str:
+    """What a participant reads when their model archive is refused: by the upload's check, or by the
+    worker's check before loading an archive uploaded straight to storage."""
+    return f"{exc.message.rstrip('.')}. {SAVE_HOW_TO}"
+
+
 def _checked_archive(archive: BinaryIO, *, track, size: int | None, stack: ExitStack) -> UploadOnDisk:
     """The archive on disk, within the track's limit and laid out as `docker save` writes it: the
     check the worker makes again before loading it (``sandboxes.archives``)."""
@@ -54,7 +60,7 @@ def _checked_archive(archive: BinaryIO, *, track, size: int | None, stack: ExitS
     try:
         inspect_image_archive(upload.path, max_bytes=limit.max_bytes)
     except SandboxError as exc:
-        raise DomainError(f"{exc.message.rstrip('.')}. {SAVE_HOW_TO}", code="invalid_image_archive",
+        raise DomainError(archive_refusal_message(exc), code="invalid_image_archive",
                           details={"field": "image_archive"}) from None
     return upload
 
@@ -103,11 +109,16 @@ def submission_create_container(
         return submission_insert(user=user, intake=intake, row=row, audit=audit)
 
 
-def unpack_container_inputs(phase: Phase, destination: Path) -> None:
-    """Place the phase's hidden test inputs in ``destination`` (a folder the sandbox mounts at /input)."""
-    destination.mkdir(parents=True, exist_ok=True)
+def ensure_container_inputs(phase: Phase) -> None:
+    """Raise DomainError unless the phase has hidden test inputs for models."""
     if not phase.container_inputs:
         raise DomainError("This phase has no test inputs for models yet.", code="phase_not_ready", status=409)
+
+
+def unpack_container_inputs(phase: Phase, destination: Path) -> None:
+    """Place the phase's hidden test inputs in ``destination`` (a folder the sandbox mounts at /input)."""
+    ensure_container_inputs(phase)
+    destination.mkdir(parents=True, exist_ok=True)
     name = Path(phase.container_inputs.name).name
     with phase.container_inputs.open("rb") as source, tempfile.TemporaryFile() as local:
         shutil.copyfileobj(source, local, length=MB)

@@ -25,7 +25,7 @@ from arena.core.errors import DomainError, PermissionDenied, QuotaExceeded
 from arena.factsheets.services import factsheet_clean, factsheet_save
 from arena.participation.selectors import data_access
 from arena.submissions.models import Submission
-from arena.submissions.selectors import submission_limits_of
+from arena.submissions.selectors import LimitUse, submission_limits_of
 from arena.submissions.services.queueing import submission_enqueue
 from arena.submissions.services.refusals import submission_refusal_brake
 from arena.teams.models import Team
@@ -68,14 +68,21 @@ def submission_intake_team(*, user, phase: Phase) -> Team:
     if access.team is None:
         raise PermissionDenied(f"Join or create a team for '{challenge.title}' before submitting.",
                                code="not_in_team")
-    now = timezone.now()
-    if now < phase.opens_at:
-        raise DomainError(f"Phase '{phase.title}' opens on {phase.opens_at:%Y-%m-%d %H:%M} UTC.",
-                          code="phase_not_open", status=403)
-    if now >= phase.closes_at:
-        raise DomainError(f"Phase '{phase.title}' closed on {phase.closes_at:%Y-%m-%d %H:%M} UTC.",
-                          code="phase_closed", status=403)
+    refusal = submission_window_refusal(phase=phase, now=timezone.now())
+    if refusal is not None:
+        raise refusal
     return access.team
+
+
+def submission_window_refusal(*, phase: Phase, now: datetime) -> DomainError | None:
+    """Why ``phase`` takes no submission at ``now`` (not open yet, or closed); None while it is open."""
+    if now < phase.opens_at:
+        return DomainError(f"Phase '{phase.title}' opens on {phase.opens_at:%Y-%m-%d %H:%M} UTC.",
+                           code="phase_not_open", status=403)
+    if now >= phase.closes_at:
+        return DomainError(f"Phase '{phase.title}' closed on {phase.closes_at:%Y-%m-%d %H:%M} UTC.",
+                           code="phase_closed", status=403)
+    return None
 
 
 def submission_intake(*, user, phase: Phase, kind: str, method: MethodInfo | None,
@@ -127,7 +134,17 @@ def submission_insert(*, user, intake: Intake, row: dict, audit: dict) -> tuple[
 
 def _quota_check(*, team: Team, phase: Phase, now: datetime) -> None:
     """Refuse when one of the phase's limits is used up (see ``submission_limits_of``)."""
-    for use in submission_limits_of(team=team, phase=phase, now=now):
+    refusal = submission_quota_refusal(limits=submission_limits_of(team=team, phase=phase, now=now))
+    if refusal is not None:
+        raise refusal
+
+
+def submission_quota_refusal(*, limits: list[LimitUse]) -> QuotaExceeded | None:
+    """The refusal of the first used-up limit among ``limits`` (``submission_limits_of``); None if none is.
+
+    Read-only: the insert checks it again under the team's lock.
+    """
+    for use in limits:
         if use.allowed is None or use.used < use.allowed:
             continue
         details = {"limit": use.limit, "allowed": use.allowed, "used": use.used}
@@ -140,7 +157,8 @@ def _quota_check(*, team: Team, phase: Phase, now: datetime) -> None:
         else:
             message = (f"Your team already has {use.used} submission(s) being scored (at most {use.allowed}); "
                        "wait until one finishes.")
-        raise QuotaExceeded(message, details=details)
+        return QuotaExceeded(message, details=details)
+    return None
 
 
 def _same_request(existing: Submission, phase: Phase) -> Submission:

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from arena.audit.services import audit_record
 from arena.submissions.models import Submission
 from arena.submissions.services.failure import FailureCause, submission_fail
 from arena.submissions.services.lifecycle import HELD_STATES
@@ -38,7 +39,7 @@ def submissions_reconcile(*, now=None) -> dict[str, int]:
     legacy = timedelta(seconds=settings.ARENA_SCORING_DEADLINE_SECONDS)
     stale = Submission.objects.filter(status__in=HELD_STATES).filter(
         Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True, status_changed_at__lt=now - legacy)
-    ).select_related("phase__track")
+    ).select_related("phase__track__challenge")
     requeued = failed = 0
     for submission in stale.iterator():
         # Only the exact state and holder we saw are moved, so a worker that just renewed or finished wins.
@@ -49,10 +50,18 @@ def submissions_reconcile(*, now=None) -> dict[str, int]:
                 sources=[submission.status], token=submission.claim_token,
             ):
                 failed += 1
+                # Also what /metrics counts (arena.core.metrics.RECONCILER_ACTIONS): workers serve no metrics.
+                _audit(submission, "submission_failed_by_reconciler")
             continue
         with transaction.atomic():
             if submission_enqueue(submission=submission, sources=[submission.status], token=submission.claim_token):
                 requeued += 1
+                _audit(submission, "submission_requeued_by_reconciler")
     if requeued or failed:
         log.warning("reconciler: requeued %d, failed %d submissions whose worker stopped", requeued, failed)
     return {"requeued": requeued, "failed": failed}
+
+
+def _audit(submission: Submission, action: str) -> None:
+    audit_record(actor=None, action=action, target=submission, challenge=submission.phase.track.challenge,
+                 details={"status": submission.status, "attempts": submission.attempts})

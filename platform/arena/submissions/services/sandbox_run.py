@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-import shutil
 import tempfile
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,12 +13,25 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 
 from arena.challenges.models import Track
+from arena.challenges.robustness import phase_protocol
 from arena.core.errors import DomainError
+from arena.core.storage import StoredObjectChanged, stored_copy
 from arena.submissions.models import Submission, SubmissionStatus
 from arena.submissions.services import lifecycle
-from arena.submissions.services.containers import track_image_allowlist, unpack_container_inputs
+from arena.submissions.services.containers import (
+    archive_refusal_message,
+    track_image_allowlist,
+)
+from arena.submissions.services.direct_upload import MODEL_UPLOAD_PREFIX
 from arena.submissions.services.failure import FailureCause, submission_fail
 from arena.submissions.services.lease import lease_kept
+from arena.submissions.services.robust_run import (
+    PREDICTIONS_ZIP,
+    clean_inputs,
+    inputs_digest,
+    noise_bank_files,
+    run_protocol,
+)
 from arena.submissions.services.scoring import MISCONFIGURED_MESSAGE, submission_score_held
 from arena.submissions.services.uploads import MB
 from sandboxes import (
@@ -31,10 +44,15 @@ from sandboxes import (
     sweep_sandboxes,
     worker_gpu_ids,
 )
+from sandboxes.conditions import CorruptionError
 
 log = logging.getLogger(__name__)
 
 LOG_CAP = 64_000
+UPLOAD_CLOCK_MARGIN = timedelta(seconds=10)
+ARCHIVE_REPLACED_MESSAGE = (
+    "Your model archive was uploaded again after you submitted it, so it is not the model you submitted; "
+    "it was not run. Submit the model again (with a new upload ticket).")
 
 
 class EngineUnavailable(Exception):
@@ -56,9 +74,20 @@ def _image_for(submission: Submission, workdir: Path) -> str:
     if submission.image_reference:
         return pull_image(submission.image_reference, allowlist=track_image_allowlist(track))
     archive = workdir / "image.tar"
-    with submission.image_archive.open("rb") as source, archive.open("wb") as out:
-        shutil.copyfileobj(source, out, length=MB)
-    return load_image_archive(archive, max_bytes=track.max_image_mb * MB)
+    key = submission.image_archive.name
+    # A direct upload's ticket stays valid for a while after the submission: a model uploaded again
+    # since then is not the one submitted (the margin absorbs clock differences with the storage).
+    since = submission.created_at + UPLOAD_CLOCK_MARGIN if key.startswith(f"{MODEL_UPLOAD_PREFIX}/") else None
+    try:
+        with archive.open("wb") as out:  # streamed: an archive of several GB never sits in memory
+            sha256, _ = stored_copy(key, out, unmodified_since=since)
+    except StoredObjectChanged:
+        raise SandboxError(ARCHIVE_REPLACED_MESSAGE) from None
+    Submission.objects.filter(pk=submission.pk, file_sha256="").update(file_sha256=sha256)
+    try:
+        return load_image_archive(archive, max_bytes=track.max_image_mb * MB)
+    except SandboxError as exc:
+        raise SandboxError(archive_refusal_message(exc)) from None
 
 
 def submission_run_container(*, submission_id: int, token: uuid.UUID | None) -> str:
@@ -80,10 +109,11 @@ def submission_run_container(*, submission_id: int, token: uuid.UUID | None) -> 
             detail="attempt cap reached")
         return lifecycle.submission_status(submission_id)
     with lease_kept(submission_id=submission_id, token=token):
-        predictions = _run(submission, token)
-    if predictions is None:
+        output = _run(submission, token)
+    if output is None:
         return lifecycle.submission_status(submission_id)
-    submission.file.save("predictions.csv", ContentFile(predictions), save=False)
+    name, predictions = output
+    submission.file.save(name, ContentFile(predictions), save=False)
     Submission.objects.filter(pk=submission_id, claim_token=token).update(
         file=submission.file.name, file_size=len(predictions))
     if not lifecycle.submission_mark_scoring(submission_id=submission_id, token=token):
@@ -91,10 +121,12 @@ def submission_run_container(*, submission_id: int, token: uuid.UUID | None) -> 
     return submission_score_held(submission_id=submission_id, token=token)
 
 
-def _run(submission: Submission, token) -> bytes | None:
-    """The model's predictions, or None after failing the submission with what went wrong."""
+def _run(submission: Submission, token) -> tuple[str, bytes] | None:
+    """The model's output to score, as (file name, bytes): its predictions.csv, or under a robustness
+    protocol the ZIP of every condition's predictions; None after failing the submission with what went
+    wrong."""
     submission_id = submission.pk
-    track = submission.phase.track
+    phase = submission.phase
     work_root = settings.ARENA_SANDBOX_WORK_DIR or None
     with tempfile.TemporaryDirectory(prefix="arena-run-", dir=work_root) as tmp:
         workdir = Path(tmp)
@@ -108,24 +140,54 @@ def _run(submission: Submission, token) -> bytes | None:
             submission_fail(submission_id=submission_id, token=token, message=str(exc))
             return None
         try:
-            unpack_container_inputs(submission.phase, workdir / "input")
+            with clean_inputs(phase) as input_dir:
+                protocol = phase_protocol(phase)
+                if protocol is None:
+                    return _run_once(submission, token, image, input_dir, workdir)
+                return _run_protocol(submission, token, image, protocol, input_dir, workdir)
         except DomainError as exc:  # the phase's inputs: the organisers' set-up
-            submission_fail(submission_id=submission_id, token=token, message=MISCONFIGURED_MESSAGE,
-                            detail=f"inputs of phase {submission.phase_id}: {exc.message}",
-                            cause=FailureCause.CONFIGURATION)
+            _fail_misconfigured(submission, token, f"inputs of phase {submission.phase_id}: {exc.message}")
             return None
-        try:
-            result = run_container(image, input_dir=workdir / "input", output_dir=workdir / "output",
-                                   limits=sandbox_limits(track))
-        except SandboxError as exc:
-            submission_fail(submission_id=submission_id, token=token, message=str(exc))
+        except CorruptionError as exc:  # a condition could not be made from the organisers' inputs
+            _fail_misconfigured(submission, token, f"robustness conditions of phase {submission.phase_id}: {exc}")
             return None
-        Submission.objects.filter(pk=submission_id).update(logs=result.logs[-LOG_CAP:])
-        if result.failure is not None:
-            submission_fail(submission_id=submission_id, token=token, message=result.failure,
-                            detail=f"exit={result.exit_code} timed_out={result.timed_out} oom={result.oom_killed}")
-            return None
-        return (workdir / "output" / "predictions.csv").read_bytes()
+
+
+def _fail_misconfigured(submission: Submission, token, detail: str) -> None:
+    submission_fail(submission_id=submission.pk, token=token, message=MISCONFIGURED_MESSAGE, detail=detail,
+                    cause=FailureCause.CONFIGURATION)
+
+
+def _run_once(submission: Submission, token, image: str, input_dir: Path, workdir: Path) -> tuple[str, bytes] | None:
+    try:
+        result = run_container(image, input_dir=input_dir, output_dir=workdir / "output",
+                               limits=sandbox_limits(submission.phase.track))
+    except SandboxError as exc:
+        submission_fail(submission_id=submission.pk, token=token, message=str(exc))
+        return None
+    Submission.objects.filter(pk=submission.pk).update(logs=result.logs[-LOG_CAP:])
+    if result.failure is not None:
+        submission_fail(submission_id=submission.pk, token=token, message=result.failure,
+                        detail=f"exit={result.exit_code} timed_out={result.timed_out} oom={result.oom_killed}")
+        return None
+    return "predictions.csv", (workdir / "output" / "predictions.csv").read_bytes()
+
+
+def _run_protocol(submission: Submission, token, image: str, protocol, input_dir: Path,
+                  workdir: Path) -> tuple[str, bytes] | None:
+    """One run per condition; failed conditions are scored as the protocol says (robust_scoring)."""
+    track = submission.phase.track
+    try:
+        outcome = run_protocol(image, protocol=protocol, clean_dir=input_dir, digest=inputs_digest(submission.phase),
+                               workdir=workdir, limits=sandbox_limits(track), log_cap=LOG_CAP,
+                               noise_bank=noise_bank_files(track, workdir / "noise-bank"))
+    except CorruptionError:
+        raise  # the organisers' inputs or this host: handled by _run
+    except SandboxError as exc:
+        submission_fail(submission_id=submission.pk, token=token, message=str(exc))
+        return None
+    Submission.objects.filter(pk=submission.pk).update(logs="\n".join(outcome.logs)[-LOG_CAP:])
+    return PREDICTIONS_ZIP, outcome.zip_bytes(protocol)
 
 
 def submission_fail_no_sandbox(*, submission_id: int) -> str:

@@ -13,7 +13,9 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 
 import scorers
-from arena.challenges.models import Phase, Track
+from arena.challenges.condition_maps import ConditionMapError, phase_condition_groups
+from arena.challenges.models import Phase, SubmissionKind, Track
+from arena.challenges.robustness import Protocol, ProtocolError, phase_protocol
 from arena.leaderboards.services import leaderboard_lock_phase, leaderboard_refresh
 from arena.submissions.models import ScoreSplit, Submission, SubmissionScore, SubmissionStatus
 from arena.submissions.services import lifecycle
@@ -21,12 +23,23 @@ from arena.submissions.services.failure import FailureCause, submission_fail
 from arena.submissions.services.lease import lease_kept
 from arena.submissions.services.notify import notify_team_of_result
 from arena.submissions.services.queueing import submission_dispatch_now
+from arena.submissions.services.robust_scoring import (
+    PredictionsArchiveError,
+    RobustOutcome,
+    score_condition_files,
+    score_condition_groups,
+    unpack_condition_predictions,
+)
 
 log = logging.getLogger(__name__)
 
 MISCONFIGURED_MESSAGE = (
     "This track's scorer is misconfigured, so your submission could not be scored. "
     "The organisers can see the details; it will be re-run once they fix it."
+)
+UNREADABLE_RUN_MESSAGE = (
+    "The platform could not read the predictions your model wrote, so it could not be scored. "
+    "This is not your model's fault and does not count against your limits; please submit it again."
 )
 
 
@@ -97,13 +110,14 @@ def submission_score_held(*, submission_id: int, token: uuid.UUID | None) -> str
 
 def _score(submission: Submission, token) -> str:
     submission_id = submission.pk
-    track = submission.phase.track
+    phase = submission.phase
+    track = phase.track
     try:
         scorer = scorers.get_scorer(track.scorer_key)
+        protocol = phase_protocol(phase)
         with materialised_inputs(submission) as (golds, pred, assets, candidates):
-            results = scorer.score_splits(
-                golds=golds, pred=pred, options=track.scorer_options, assets=assets, candidates=candidates
-            )
+            outcome = _score_inputs(submission, scorer, protocol, golds=golds, pred=pred, assets=assets,
+                                    candidates=candidates)
     except scorers.SubmissionFormatError as exc:
         if exc.file == "prediction":
             submission_fail(submission_id=submission_id, token=token, message=str(exc))
@@ -116,6 +130,23 @@ def _score(submission: Submission, token) -> str:
         submission_fail(submission_id=submission_id, token=token, message=MISCONFIGURED_MESSAGE,
                         detail=f"scorer of track {track.pk}: {exc}", cause=FailureCause.CONFIGURATION)
         return lifecycle.submission_status(submission_id)
+    except ProtocolError as exc:
+        submission_fail(submission_id=submission_id, token=token, message=MISCONFIGURED_MESSAGE,
+                        detail=f"robustness protocol of phase {phase.pk}: {exc.message}",
+                        cause=FailureCause.CONFIGURATION)
+        return lifecycle.submission_status(submission_id)
+    except ConditionMapError as exc:  # the map was checked on save; it changed or went missing since
+        submission_fail(submission_id=submission_id, token=token, message=MISCONFIGURED_MESSAGE,
+                        detail=f"condition map of phase {phase.pk}: {exc}", cause=FailureCause.CONFIGURATION)
+        return lifecycle.submission_status(submission_id)
+    except PredictionsArchiveError as exc:
+        submission_fail(submission_id=submission_id, token=token, message=UNREADABLE_RUN_MESSAGE,
+                        detail=f"predictions archive of submission {submission_id}: {exc}",
+                        cause=FailureCause.PLATFORM)
+        return lifecycle.submission_status(submission_id)
+    if outcome.failure is not None:
+        submission_fail(submission_id=submission_id, token=token, message=outcome.failure)
+        return lifecycle.submission_status(submission_id)
 
     with transaction.atomic():
         # Lock order: the phase first (see arena.submissions.services.intake).
@@ -123,14 +154,14 @@ def _score(submission: Submission, token) -> str:
         if not lifecycle.submission_mark_scored(submission_id=submission_id, token=token):
             # Cancelled, re-queued or taken over while we scored: this run leaves nothing behind.
             return lifecycle.submission_status(submission_id)
-        for split, result in results.items():
-            payload = result.to_json()
+        for split, payload in outcome.payloads.items():
             SubmissionScore.objects.update_or_create(
                 submission_id=submission_id, split=split,
                 defaults={
                     "score": payload["score"],
                     "metrics": payload["metrics"],
                     "breakdown": payload.get("breakdown") or {},
+                    "conditions": payload.get("conditions") or [],
                 },
             )
         # The board changes in the same transaction: a scored submission is on it at once.
@@ -138,6 +169,25 @@ def _score(submission: Submission, token) -> str:
         notify_team_of_result(submission_id=submission_id)
     log.info("submission %s scored", submission_id)
     return SubmissionStatus.SCORED
+
+
+def _score_inputs(submission: Submission, scorer, protocol: Protocol | None, *, golds, pred: Path, assets,
+                  candidates) -> RobustOutcome:
+    """Each split's payload: per condition of the phase's protocol for a model's per-condition
+    predictions (an archive) or for a prediction file with a condition map, else the plain scores."""
+    phase = submission.phase
+    options = phase.track.scorer_options
+    if protocol is not None and submission.kind == SubmissionKind.CONTAINER:
+        predictions = unpack_condition_predictions(pred, protocol=protocol, dest=pred.parent / "conditions",
+                                                   max_mb=phase.track.max_upload_mb)
+        return score_condition_files(scorer=scorer, protocol=protocol, golds=golds, predictions=predictions,
+                                     options=options, assets=assets, candidates=candidates)
+    groups = phase_condition_groups(phase, key_column=scorer.key_column) if protocol is not None else None
+    if groups is not None:
+        return score_condition_groups(scorer=scorer, protocol=protocol, golds=golds, pred=pred, groups=groups,
+                                      options=options, assets=assets, candidates=candidates)
+    results = scorer.score_splits(golds=golds, pred=pred, options=options, assets=assets, candidates=candidates)
+    return RobustOutcome(payloads={split: result.to_json() for split, result in results.items()})
 
 
 def _hand_back(submission_id: int, token) -> None:

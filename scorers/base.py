@@ -180,11 +180,16 @@ def to_plain(value: Any) -> Any:
 
 @dataclass
 class ScoreResult:
-    """The primary ``score``, every named metric (primary included) and an optional breakdown."""
+    """The primary ``score``, every named metric (primary included) and an optional breakdown.
+
+    ``resampling``: the score as a function of per-sample weights, kept when ``score_splits`` is asked
+    for it (``with_resampling``) for paired statistics across submissions; never part of ``to_json``.
+    """
 
     score: float
     metrics: dict[str, float]
     breakdown: dict[str, object] = field(default_factory=dict)
+    resampling: Resampling | None = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> dict:
         """``{"score": ..., "metrics": ..., "breakdown": ...}`` with plain floats and lists only."""
@@ -345,9 +350,11 @@ class TrackScorer(ABC):
         options: Mapping[str, object] | None = None,
         assets: Path | str | None = None,
         candidates: Source | None = None,
+        with_resampling: bool = False,
     ) -> dict[str, ScoreResult]:
         """Parse ``pred`` once, check its keys (against the published ``candidates`` when given,
-        see ``validate``), then score each split on its own gold keys only."""
+        see ``validate``), then score each split on its own gold keys only. ``with_resampling``: keep
+        each split's ``resampling`` (per sample, see ``Resampling.sample_groups``) on its result."""
         opts = self.validate_options(options)
         loaded = self.load_assets(Path(assets) if assets is not None else None, opts)
         pred_table, gold_tables = self._read_together(pred, golds, opts)
@@ -361,6 +368,8 @@ class TrackScorer(ABC):
             found = union_found if len(gold_tables) == 1 else locate_keys(pred_table.key_index, gold_table.key_index)
             aligned = pred_table.take(found, keys=gold_table.keys)
             results[name] = self._compute_with_interval(gold_table, aligned, opts, loaded)
+            if with_resampling:
+                results[name].resampling = self.resampling(gold_table, aligned, options=opts, assets=loaded)
         return results
 
     def score_groups(

@@ -24,14 +24,18 @@ def classification_breakdown(confusion: np.ndarray, labels: Sequence[str]) -> di
     }
 
 
-def confusion_resampling(confusion: np.ndarray, statistic: Callable[[np.ndarray], np.ndarray]) -> Resampling:
+def confusion_resampling(
+    confusion: np.ndarray, statistic: Callable[[np.ndarray], np.ndarray], cells: np.ndarray | None = None
+) -> Resampling:
     """Bootstrap over the cells of a ``(K, K)`` confusion matrix; ``statistic`` maps a batch of
-    ``(b, K, K)`` resampled matrices to ``b`` scores."""
+    ``(b, K, K)`` resampled matrices to ``b`` scores. ``cells``: each reference sample's cell
+    ``true * K + predicted`` (-1: left out), for resampling per sample."""
     k = confusion.shape[0]
     return Resampling(
         counts=np.asarray(confusion, dtype=np.int64).ravel(),
         features=None,
         statistic=lambda weights: statistic(weights.reshape(-1, k, k)),
+        sample_groups=None if cells is None else np.asarray(cells, dtype=np.int64),
     )
 
 

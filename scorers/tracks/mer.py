@@ -75,7 +75,8 @@ class MerDiscrete(TrackScorer):
     def resampling(self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object) -> Resampling:
         labels = _labels(options)
         confusion = confusion_matrix(gold["discrete"], pred["discrete"], len(labels))
-        return confusion_resampling(confusion, weighted_f1_from_confusion)
+        cells = gold["discrete"].astype(np.int64) * len(labels) + pred["discrete"]
+        return confusion_resampling(confusion, weighted_f1_from_confusion, cells)
 
 
 @register
@@ -135,8 +136,8 @@ class MerMulti(TrackScorer):
         cells = gold["discrete"] * k + pred["discrete"]
         squared = (gold["valence"] - pred["valence"]) ** 2
         # Samples sharing a cell and a squared error are interchangeable: group them.
-        groups, index, counts = np.unique(
-            np.column_stack([cells, squared]), axis=0, return_index=True, return_counts=True
+        groups, index, inverse, counts = np.unique(
+            np.column_stack([cells, squared]), axis=0, return_index=True, return_inverse=True, return_counts=True
         )
         features = np.zeros((len(groups), k * k + 1))
         features[np.arange(len(groups)), cells[index]] = 1.0
@@ -147,7 +148,7 @@ class MerMulti(TrackScorer):
             n = confusion.sum(axis=(1, 2))
             return weighted_f1_from_confusion(confusion) - weight * sums[:, -1] / n
 
-        return Resampling(counts=counts, features=features, statistic=statistic)
+        return Resampling(counts=counts, features=features, statistic=statistic, sample_groups=inverse.ravel())
 
 
 PREFERENCES = ("a1", "a2", "same")
@@ -203,4 +204,6 @@ class MerPrefer(TrackScorer):
 
     def resampling(self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object) -> Resampling:
         truth, guess = self._scored(gold, pred)
-        return confusion_resampling(confusion_matrix(truth, guess, 2), weighted_f1_from_confusion)
+        # Pairs marked same in the reference are not scored: they are not resampled either.
+        return confusion_resampling(confusion_matrix(truth, guess, 2), weighted_f1_from_confusion,
+                                    truth.astype(np.int64) * 2 + guess)

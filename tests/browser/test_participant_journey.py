@@ -97,7 +97,7 @@ def test_sign_up_join_accept_submit_and_see_the_leaderboard(live_server, browser
 
         page.goto(f"{base}/c/mer-demo/t/discrete/p/validation/leaderboard/")
         row = page.locator("#leaderboard tbody tr").first
-        assert row.locator("td").nth(1).inner_text() == "Browser Team"
+        assert row.locator("td").nth(1).inner_text() == "Browser Team (your team)"  # the reader's own row
         assert row.locator("td").nth(2).inner_text() == "Browser baseline"
 
     submission = Submission.objects.get()

@@ -95,7 +95,8 @@ def _page_rows(content: bytes) -> list[tuple[str, str, str]]:
         at = next((i for i, (attrs, _) in enumerate(cells) if 'class="score"' in attrs), None)
         if at is None:  # "No scored entries yet."
             continue
-        text = [re.sub(r"<[^>]+>", "", value).strip() for _, value in cells]
+        # The reader's own row also says "(your team)"; the names are compared here.
+        text = [re.sub(r"<[^>]+>", "", value.split('<strong class="you-badge">')[0]).strip() for _, value in cells]
         rows.append((text[0], text[at - 2], text[at]))  # rank, team (before the method), score
     return rows
 

@@ -3,6 +3,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 import scorers
+from arena.challenges.activity import challenge_counts, challenge_next_deadline, challenge_timeline
 from arena.challenges.models import Challenge
 from arena.challenges.permissions import is_organiser
 from arena.challenges.readiness import challenge_readiness
@@ -13,6 +14,9 @@ from arena.challenges.selectors import (
     challenges_visible_to,
 )
 from arena.teams.selectors import team_of
+
+#: Announcements shown in full on the challenge page; older ones are folded away under them.
+LATEST_ANNOUNCEMENTS = 3
 
 
 def _visible_challenge(request, slug: str):
@@ -25,14 +29,22 @@ def challenge_list(request):
 
 
 def challenge_detail(request, slug: str):
+    # Visibility first: nothing below (counts included) is read for a challenge the reader may not see.
     challenge = challenge_with_tracks(_visible_challenge(request, slug))
+    now = timezone.now()
+    timeline = challenge_timeline(challenge, now)
+    announcements = list(challenge_announcements(challenge))
     return render(request, "challenges/detail.html", {
         "challenge": challenge,
         "licence": challenge_current_licence(challenge),
-        "announcements": challenge_announcements(challenge),
+        "announcements": announcements[:LATEST_ANNOUNCEMENTS],
+        "older_announcements": announcements[LATEST_ANNOUNCEMENTS:],
         "team": team_of(request.user, challenge),
         "is_organiser": is_organiser(request.user, challenge),
-        "now": timezone.now(),
+        "timeline": timeline,
+        "deadline": challenge_next_deadline(challenge, now),
+        "counts": challenge_counts(challenge, now),
+        "now": now,
     })
 
 

@@ -26,6 +26,10 @@ class LeaderboardEntry(models.Model):
     entries_count = models.PositiveIntegerField(default=0, help_text="Scored submissions of the team.")
     #: The entry's answers to the fact-sheet questions shown on the board, by question key.
     answers = models.JSONField(default=dict, blank=True)
+    #: Uncertainty of the entry among the board's others (``arena.leaderboards.statistics``):
+    #: ``{"interval": {"low", "high", "level"}, "p_vs_next", "rank_range": [best, worst], "tie_group"}``;
+    #: null until computed after the board changed, and on tracks without resampling.
+    statistics = models.JSONField(null=True, blank=True)
     #: The row as the API sends it, rendered when the board is ranked.
     row_json = models.TextField(default="{}")
 
@@ -51,9 +55,36 @@ class LeaderboardSnapshot(models.Model):
     csv = models.TextField()
     rows = models.PositiveIntegerField(default=0)
     refreshed_at = models.DateTimeField(auto_now=True)
+    #: When the entries' statistics were last computed (null: never, or the board changed since).
+    statistics_refreshed_at = models.DateTimeField(null=True, blank=True)
+    #: Set while a statistics task for the phase is waiting: later changes of the board join it.
+    statistics_queued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["phase", "split"], name="one_snapshot_per_board")]
 
     def __str__(self) -> str:
         return f"{self.phase_id}/{self.split} ({self.rows} rows)"
+
+
+class SampleRecord(models.Model):
+    """What the board's paired statistics need of one scored submission on one split, instead of its file.
+
+    ``scores`` holds the track's primary score under each of ``resamples`` resamples of the split's
+    ``samples`` reference samples drawn with ``seed`` (``scorers.stats.paired_resample_scores``): the
+    same draws for every submission of the phase split, so entries compare resample by resample.
+    Stored as little-endian float64 bytes (NaN: undefined under that resample), 8 bytes a resample.
+    """
+
+    submission = models.ForeignKey("submissions.Submission", on_delete=models.CASCADE, related_name="+")
+    split = models.CharField(max_length=16)
+    seed = models.BigIntegerField()
+    resamples = models.PositiveIntegerField()
+    samples = models.PositiveIntegerField()
+    scores = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["submission", "split"], name="one_sample_record_per_split")]
+
+    def __str__(self) -> str:
+        return f"submission {self.submission_id}/{self.split}: {self.resamples} resamples of {self.samples}"

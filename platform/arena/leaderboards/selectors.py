@@ -45,3 +45,8 @@ def leaderboard_protocol(phase: Phase) -> Protocol | None:
         return phase_protocol(phase)
     except ProtocolError:
         return None
+
+
+def leaderboard_team_entry(*, phase: Phase, board: str, team) -> dict | None:
+    """``{"position", "rank"}`` of ``team``'s row on the stored ``board`` (already checked as readable), or None."""
+    return LeaderboardEntry.objects.filter(phase=phase, split=board, team=team).values("position", "rank").first()

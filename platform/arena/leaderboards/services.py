@@ -8,22 +8,33 @@ organiser actions that touch many teams (re-runs, disqualifications) recompute e
 from __future__ import annotations
 
 import json
+import logging
 import math
-from collections import defaultdict
-from collections.abc import Iterable
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+import kombu.exceptions
+import numpy as np
+from celery import current_app
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 import scorers
 from arena.challenges.models import BoardVisibility, EntryRule, Phase
 from arena.challenges.visibility import FROZEN
 from arena.factsheets.selectors import factsheet_answers_of, factsheet_questions
 from arena.leaderboards.exports import entry_as_dict, leaderboard_csv
-from arena.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot
+from arena.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot, SampleRecord
 from arena.leaderboards.selectors import leaderboard_protocol
+from arena.leaderboards.statistics import BoardRow, board_statistics
 from arena.submissions.models import ScoreSplit, SubmissionScore, SubmissionStatus
+from scorers.stats import board_seed, paired_resample_scores
+
+log = logging.getLogger(__name__)
 
 PUBLIC, PRIVATE = ScoreSplit.PUBLIC.value, ScoreSplit.PRIVATE.value
 
@@ -214,12 +225,14 @@ def leaderboard_refresh(*, phase_id: int, team_ids: Iterable[int | None] | None 
     ranked_boards = {board: _rank(rows) for board, rows in boards.items()}
     public_rank_of = {r.team_id: rank for rank, _, r in ranked_boards[PUBLIC] if not r.is_baseline}
 
+    # A board whose entries stay the same keeps its statistics (and so its CSV and refresh time).
+    previous: dict[str, list] = defaultdict(list)
+    for board, sid, score, stats in LeaderboardEntry.objects.filter(phase=phase).order_by("position").values_list(
+            "split", "submission_id", "score", "statistics"):
+        previous[board].append((sid, score, stats))
     LeaderboardEntry.objects.filter(phase=phase).delete()
     LeaderboardSnapshot.objects.filter(phase=phase).exclude(split__in=list(boards)).delete()
-    metric_names = list(scorer.metric_names)
-    protocol = leaderboard_protocol(phase)
-    condition_names = protocol.names if protocol is not None else []
-    answer_keys = list(factsheet_questions(phase).filter(on_leaderboard=True).values_list("key", flat=True))
+    metric_names, condition_names, answer_keys = _csv_columns(phase, scorer)
     answers = factsheet_answers_of({r.submission_id for ranked in ranked_boards.values() for _, _, r in ranked},
                                    leaderboard_only=True) if answer_keys else {}
     for board, ranked in ranked_boards.items():
@@ -234,13 +247,158 @@ def leaderboard_refresh(*, phase_id: int, team_ids: Iterable[int | None] | None 
             )
             for rank, position, r in ranked
         ]
+        before = previous.get(board, [])
+        unchanged = [(sid, score) for sid, score, _ in before] == [(e.submission_id, e.score) for e in entries]
+        for entry, (_, _, stats) in zip(entries, before if unchanged else [], strict=False):
+            entry.statistics = stats
         for entry in entries:
             entry.row_json = json.dumps(entry_as_dict(entry), separators=(",", ":"), allow_nan=False)
         LeaderboardEntry.objects.bulk_create(entries, batch_size=1000)
-        LeaderboardSnapshot.objects.update_or_create(
-            phase=phase, split=board,
-            defaults={"rows": len(entries), "csv": leaderboard_csv(entries, metric_names=metric_names, split=board,
-                                                                   answer_keys=answer_keys,
-                                                                   condition_names=condition_names)},
-        )
+        csv = leaderboard_csv(entries, metric_names=metric_names, split=board, answer_keys=answer_keys,
+                              condition_names=condition_names)
+        # An unchanged board keeps its refresh time, the board's HTTP validator (``arena.leaderboards.caching``):
+        # the frozen and public boards must not move with entries that only the hidden boards show.
+        if not LeaderboardSnapshot.objects.filter(phase=phase, split=board, rows=len(entries), csv=csv).exists():
+            LeaderboardSnapshot.objects.update_or_create(phase=phase, split=board,
+                                                         defaults={"rows": len(entries), "csv": csv, **(
+                                                             {} if unchanged else {"statistics_refreshed_at": None})})
+    # The entries' statistics are computed after the commit, off the phase lock (see below).
+    transaction.on_commit(lambda: leaderboard_statistics_request(phase_id=phase_id))
     return {board: len(ranked) for board, ranked in ranked_boards.items()}
+
+
+def _csv_columns(phase: Phase, scorer) -> tuple[list[str], list[str], list[str]]:
+    """The CSV's metric, condition and fact-sheet answer columns of the phase's boards."""
+    protocol = leaderboard_protocol(phase)
+    condition_names = protocol.names if protocol is not None else []
+    answer_keys = list(factsheet_questions(phase).filter(on_leaderboard=True).values_list("key", flat=True))
+    return list(scorer.metric_names), condition_names, answer_keys
+
+
+# --- Statistics: how sure the board is of its order -------------------------------------------
+
+#: The task computing a phase's board statistics, by name (the tasks module imports the services).
+STATISTICS_TASK = "arena.leaderboards.tasks.refresh_board_statistics"
+#: A queued statistics run that has not started after this long is taken for lost and queued again.
+STATISTICS_LOST_SECONDS = 600
+
+
+def board_resamples() -> int:
+    """Resamples of the board statistics (setting ``ARENA_BOARD_RESAMPLES``, default 1000)."""
+    return int(getattr(settings, "ARENA_BOARD_RESAMPLES", 1000))
+
+
+def board_alpha() -> float:
+    """Significance level of the board statistics (``ARENA_BOARD_ALPHA``, default 0.05: 95% intervals)."""
+    return float(getattr(settings, "ARENA_BOARD_ALPHA", 0.05))
+
+
+def sample_record_compute(*, phase_id: int, split: str, resampling) -> dict | None:
+    """What ``sample_records_save`` stores for one split of a submission: its primary score under the
+    board's resamples of the split (``scorers.stats.paired_resample_scores``). None without a resampling.
+
+    Pure computation: the scoring worker runs it outside any transaction.
+    """
+    if resampling is None:
+        return None
+    seed, resamples = board_seed(phase_id, split), board_resamples()
+    scores = paired_resample_scores(resampling, resamples=resamples, seed=seed)
+    return {"seed": seed, "resamples": resamples, "samples": resampling.samples(),
+            "scores": np.asarray(scores, dtype="<f8").tobytes()}
+
+
+def sample_records_save(*, submission_id: int, records: Mapping[str, dict | None]) -> None:
+    """Store (or, for a split without one, remove) the submission's sample records, by split."""
+    for split, record in records.items():
+        if record is None:
+            SampleRecord.objects.filter(submission_id=submission_id, split=split).delete()
+        else:
+            SampleRecord.objects.update_or_create(submission_id=submission_id, split=split, defaults=record)
+
+
+def leaderboard_statistics_request(*, phase_id: int) -> bool:
+    """Queue one statistics run for the phase's boards, unless one is already waiting (it will read the
+    boards as they are when it runs). Runs ``ARENA_BOARD_STATISTICS_SECONDS`` (default 30) later, so a
+    burst of scorings costs one run. Phases without sample records (tracks without resampling) queue
+    nothing. Returns whether a run was queued."""
+    if not SampleRecord.objects.filter(submission__phase_id=phase_id).exists():
+        return False
+    now = timezone.now()
+    waiting = Q(statistics_queued_at__isnull=True) | Q(statistics_queued_at__lt=now - timedelta(
+        seconds=STATISTICS_LOST_SECONDS))
+    if not LeaderboardSnapshot.objects.filter(waiting, phase_id=phase_id).update(statistics_queued_at=now):
+        return False
+    delay = int(getattr(settings, "ARENA_BOARD_STATISTICS_SECONDS", 30))
+    try:
+        current_app.send_task(STATISTICS_TASK, args=[phase_id], countdown=delay, queue="default", retry=True,
+                              retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2})
+    except (kombu.exceptions.OperationalError, kombu.exceptions.ConnectionError, OSError) as exc:
+        # The next change of the board queues it again (or, after STATISTICS_LOST_SECONDS, any change).
+        log.warning("broker unavailable, statistics of phase %s not queued: %s", phase_id, exc)
+        LeaderboardSnapshot.objects.filter(phase_id=phase_id, statistics_queued_at=now).update(
+            statistics_queued_at=None)
+        return False
+    return True
+
+
+def _board_rows(phase_id: int, board: str, entries: list[tuple], resamples: int) -> list[BoardRow]:
+    """The board's entries with their resampled scores; only records drawn as the board's are paired."""
+    split = PUBLIC if board == FROZEN else board  # the frozen board ranks public scores
+    found = SampleRecord.objects.filter(
+        submission_id__in=[e[1] for e in entries], split=split, seed=board_seed(phase_id, split),
+        resamples=resamples,
+    ).values_list("submission_id", "samples", "scores")
+    records = {sid: (samples, bytes(data)) for sid, samples, data in found}
+    # Entries scored against another reference (a replaced file not yet re-run) cannot be paired.
+    common = Counter(samples for samples, _ in records.values()).most_common(1)
+    samples = common[0][0] if common else None
+
+    def resampled(sid: int) -> np.ndarray | None:
+        record = records.get(sid)
+        return np.frombuffer(record[1], dtype="<f8") if record and record[0] == samples else None
+
+    return [BoardRow(score, baseline, resampled(sid)) for _, sid, score, baseline in entries]
+
+
+def leaderboard_statistics_refresh(*, phase_id: int) -> dict[str, int]:
+    """Compute the statistics of every board of the phase and store them on the entries, their API rows
+    and the CSV; returns, per board, how many entries have statistics.
+
+    The computation runs off the phase lock; the lock is taken only to store, and a board that changed
+    meanwhile is left alone (the refresh that changed it queued the next run). A board whose statistics
+    come out as stored is not written (its refresh time, the HTTP validator, stays). Safe to run twice.
+    """
+    LeaderboardSnapshot.objects.filter(phase_id=phase_id).update(statistics_queued_at=None)
+    phase = Phase.objects.select_related("track").filter(pk=phase_id).first()
+    if phase is None:
+        return {}
+    scorer = scorers.get_scorer(phase.track.scorer_key)
+    resamples, alpha = board_resamples(), board_alpha()
+    computed = {}
+    for board in LeaderboardSnapshot.objects.filter(phase=phase).values_list("split", flat=True):
+        entries = list(LeaderboardEntry.objects.filter(phase=phase, split=board).order_by("position").values_list(
+            "pk", "submission_id", "score", "is_baseline"))
+        rows = _board_rows(phase_id, board, entries, resamples)
+        stats = board_statistics(rows, greater_is_better=scorer.greater_is_better, alpha=alpha)
+        computed[board] = ([e[0] for e in entries], stats)
+    counts = {}
+    with transaction.atomic():
+        phase = leaderboard_lock_phase(phase_id=phase_id)
+        metric_names, condition_names, answer_keys = _csv_columns(phase, scorer)
+        for board, (pks, stats) in computed.items():
+            current = list(LeaderboardEntry.objects.filter(phase=phase, split=board).order_by("position"))
+            if [e.pk for e in current] != pks:
+                continue
+            counts[board] = sum(s is not None for s in stats)
+            if [e.statistics for e in current] == stats:
+                continue
+            for entry, entry_stats in zip(current, stats, strict=True):
+                entry.statistics = entry_stats
+                entry.row_json = json.dumps(entry_as_dict(entry), separators=(",", ":"), allow_nan=False)
+            LeaderboardEntry.objects.bulk_update(current, ["statistics", "row_json"], batch_size=1000)
+            now = timezone.now()
+            LeaderboardSnapshot.objects.filter(phase=phase, split=board).update(
+                csv=leaderboard_csv(current, metric_names=metric_names, split=board, answer_keys=answer_keys,
+                                    condition_names=condition_names),
+                refreshed_at=now, statistics_refreshed_at=now)
+    return counts

@@ -2,7 +2,7 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,10 +14,19 @@ from arena.challenges.models import Phase
 from arena.challenges.permissions import is_organiser
 from arena.challenges.selectors import candidate_lists_visible_to, phase_visible_by_slugs
 from arena.challenges.visibility import PUBLIC, describe_board, describe_entry_rule, visible_score_splits
+from arena.core.csv_safety import SafeCsvWriter
 from arena.core.errors import DomainError
 from arena.core.uploads import UploadLimit, limit_uploads
 from arena.factsheets.selectors import factsheet_questions
 from arena.participation.standing import phase_standing
+from arena.submissions.breakdowns import breakdown_view, explanation_rows, interval_view
+from arena.submissions.charts import (
+    confusion_heatmap,
+    density_heatmap,
+    per_class_bars,
+    team_score_history,
+    value_bars,
+)
 from arena.submissions.forms import ContainerSubmissionForm, SubmissionForm
 from arena.submissions.robustness_chart import SUMMARY_WORDS, robustness_chart
 from arena.submissions.selectors import (
@@ -143,13 +152,14 @@ def _phase_render(request, phase: Phase, *, form=None, model_form=None, status: 
     organiser = is_organiser(request.user, challenge)
     # Who may submit here now, and if not what to do: the form is shown only to a team that can use it.
     standing = phase_standing(user=request.user, phase=phase, now=now)
+    submissions = list(submissions_of_user(user=request.user, phase=phase)[:100]) if team else []
     return render(request, "submissions/phase.html", {
         "challenge": challenge, "track": track, "phase": phase, "team": team,
         "form": form or SubmissionForm(questions=factsheet_questions(phase)),
         "model_form": model_form or ContainerSubmissionForm(prefix=MODEL_PREFIX, questions=factsheet_questions(phase)),
         "is_open": phase.opens_at <= now < phase.closes_at,
         "scorer": scorers.get_scorer(track.scorer_key),
-        "submissions": submissions_of_user(user=request.user, phase=phase)[:100] if team else [],
+        "submissions": submissions,
         "is_organiser": organiser,
         "shows_public_scores": PUBLIC in visible_score_splits(phase, organiser=organiser, now=now),
         "board_rule": describe_board(phase, now), "entry_rule": describe_entry_rule(phase),
@@ -158,6 +168,10 @@ def _phase_render(request, phase: Phase, *, form=None, model_form=None, status: 
         "idempotency_key": idempotency_key or uuid.uuid4().hex,
         "limits": standing.limits,
         "step": standing.step,
+        # The 100 newest, as in the table: the chart and its table alternative show the same entries.
+        "score_history": team_score_history(
+            submissions, splits=visible_score_splits(phase, organiser=organiser, now=now),
+            metric=scorers.get_scorer(track.scorer_key).primary_metric),
     }, status=status)
 
 
@@ -178,10 +192,76 @@ def submission_page(request, submission_id: int):
     return render(request, "submissions/detail.html", {
         "submission": submission, "phase": submission.phase, "track": submission.phase.track,
         "challenge": submission.phase.track.challenge,
-        "scores": scores, "robustness": robustness,
+        "scores": scores, "robustness": robustness, "breakdowns": _split_breakdowns(submission, scores),
+        "score_rows": [(split, score, interval_view(score.breakdown)) for split, score in scores.items()],
         "board_rule": describe_board(submission.phase),
         "logs": submission_visible_logs(submission, request.user),
     })
+
+
+def _chart(split: str, name: str, spec: dict) -> dict:
+    return {"id": f"chart-{split}-{name}", "spec": spec}
+
+
+def _split_breakdowns(submission, scores: dict) -> list[dict]:
+    """Per visible split: its breakdown view (``arena.submissions.breakdowns``) and the specs of its charts."""
+    found = []
+    for split, score in scores.items():
+        view = breakdown_view(score.breakdown, score.metrics)
+        if view is None:
+            continue
+        charts = {}
+        family = view["family"]
+        classification = view if family == "classification" else view.get("expression")
+        if classification:
+            charts["confusion"] = _chart(split, "confusion", confusion_heatmap(
+                classification, title=f"Confusion matrix, {split} split: reference classes down, predicted across"))
+            charts["classes"] = _chart(split, "classes", per_class_bars(
+                classification, title=f"Precision, recall and F1 of each class, {split} split"))
+        va = view if family == "va" else view.get("va")
+        density_charts = []
+        if va and va["density"]:
+            for dimension in ("valence", "arousal"):
+                spec = density_heatmap(va["density"], dimension,
+                                       title=f"Predicted against reference {dimension}, {split} split: frames per cell")
+                chart = _chart(split, dimension, spec)
+                chart["rows"] = list(zip(spec["yLabels"], spec["values"], strict=True))
+                density_charts.append((dimension, chart))
+        au = view if family == "au" else view.get("au")
+        if au:
+            charts["units"] = _chart(split, "units", value_bars(
+                [u["unit"] for u in au["units"]], [u["f1"] for u in au["units"]], label="F1",
+                title=f"F1 of each action unit, {split} split"))
+        if family == "ov-wheel":
+            charts["wheels"] = _chart(split, "wheels", value_bars(
+                [w["wheel"] for w in view["wheels"]], [w["fscore"] for w in view["wheels"]], label="F",
+                title=f"F score on each emotion wheel, {split} split"))
+        csv_url = (reverse("submission-explanation-csv", args=[submission.pk, split])
+                   if family == "ov-wheel" and view["has_samples"] else None)
+        found.append({"split": split, "view": view, "classification": classification, "va": va, "au": au,
+                      "charts": charts, "density_charts": density_charts, "csv_url": csv_url,
+                      "confusion_rows": list(zip(classification["labels"], classification["confusion_matrix"],
+                                                 strict=True)) if classification else []})
+    return found
+
+
+@login_required
+@require_GET
+def submission_explanation_csv(request, submission_id: int, split: str):
+    """The per-sample explanation of an open-vocabulary split, where its score is visible to the reader."""
+    try:
+        submission = submission_for_member(user=request.user, submission_id=submission_id)
+    except DomainError as exc:
+        raise Http404(exc.message) from None
+    score = submission_visible_scores(submission, request.user).get(split)
+    if score is None or not score.breakdown.get("samples"):
+        raise Http404("This split has no per-sample explanation you can see.")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="submission-{submission.pk}-{split}-explanation.csv"'
+    writer = SafeCsvWriter(response, lineterminator="\n")
+    for row in explanation_rows(score.breakdown):
+        writer.writerow(row)
+    return response
 
 
 @login_required

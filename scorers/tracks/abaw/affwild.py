@@ -23,6 +23,7 @@ from scorers.tracks.abaw.parts import (
     class_column,
     expression_confusion,
     va_columns,
+    va_density,
     va_features,
     va_from_sums,
     va_scores,
@@ -61,6 +62,8 @@ class AbawVa(TrackScorer):
         return ScoreResult(
             score=mean,
             metrics={"mean_ccc": mean, "ccc_valence": valence, "ccc_arousal": arousal},
+            breakdown={"ccc": {"valence": valence, "arousal": arousal},
+                       "density": va_density(gold["valence"], gold["arousal"], pred["valence"], pred["arousal"])},
         )
 
     def resampling(self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object) -> Resampling:
@@ -97,7 +100,9 @@ class ClassIndexTrack(TrackScorer):
         )
 
     def resampling(self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object) -> Resampling:
-        return confusion_resampling(self._confusion(gold, pred), macro_f1_from_confusion)
+        truth = gold[self.value_column].astype(np.int64)
+        cells = np.where(truth >= 0, truth * len(self.classes) + pred[self.value_column].astype(np.int64), -1)
+        return confusion_resampling(self._confusion(gold, pred), macro_f1_from_confusion, cells)
 
 
 @register
@@ -164,13 +169,16 @@ class AbawAu(TrackScorer):
         )
 
     def resampling(self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object) -> Resampling:
-        codes, counts = np.unique(au_outcome_codes(*self._matrices(gold, pred)), return_counts=True)
+        codes, inverse, counts = np.unique(
+            au_outcome_codes(*self._matrices(gold, pred)), return_inverse=True, return_counts=True
+        )
         n = len(ACTION_UNITS)
         features = au_features_from_codes(codes, n)
         return Resampling(
             counts,
             features,
             lambda sums: au_f1_from_counts(sums.reshape(-1, 3, n)).mean(axis=-1),
+            sample_groups=inverse.ravel(),
         )
 
 
@@ -210,6 +218,8 @@ class AbawMtl(TrackScorer):
         au = float(au_f1_from_counts(counts).mean())
         total = va + expr + au
         breakdown = {
+            "ccc": {"valence": valence, "arousal": arousal},
+            "density": va_density(gold["valence"], gold["arousal"], pred["valence"], pred["arousal"]),
             "expression": classification_breakdown(confusion, EXPRESSIONS),
             **au_breakdown(counts),
         }

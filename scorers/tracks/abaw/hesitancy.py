@@ -78,5 +78,5 @@ class AbawAh(TrackScorer):
         return ScoreResult(score=f1, metrics=metrics, breakdown=classification_breakdown(confusion, _CLASSES))
 
     def resampling(self, gold: Table, pred: Table, *, options: Mapping[str, object], assets: object) -> Resampling:
-        confusion = confusion_matrix(gold["pred"].astype(np.int64), pred["pred"].astype(np.int64), 2)
-        return confusion_resampling(confusion, macro_f1_from_confusion)
+        truth, guess = gold["pred"].astype(np.int64), pred["pred"].astype(np.int64)
+        return confusion_resampling(confusion_matrix(truth, guess, 2), macro_f1_from_confusion, truth * 2 + guess)

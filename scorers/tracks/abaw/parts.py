@@ -48,6 +48,33 @@ def va_scores(gold_v, gold_a, pred_v, pred_a) -> tuple[float, float]:
     return score(gold_v, pred_v, "valence"), score(gold_a, pred_a, "arousal")
 
 
+#: Bins per axis of the predicted-vs-reference density of ``va_density`` (over [-1, 1]).
+DENSITY_BINS = 20
+
+
+def va_density(gold_v, gold_a, pred_v, pred_a, *, bins: int = DENSITY_BINS) -> dict[str, object]:
+    """A compact picture of the per-frame agreement: per dimension, a ``bins`` x ``bins`` count of the
+    annotated frames by reference bin (rows) and predicted bin (columns), bins of equal width over
+    [-1, 1] (1 falls in the last bin).
+
+    >>> d = va_density(np.array([-1.0, 1.0]), np.array([0.0, VA_MISSING]), np.array([-1.0, 0.0]),
+    ...                np.array([0.5, 0.5]), bins=2)
+    >>> d["valence"], d["arousal"]
+    ([[1, 0], [0, 1]], [[0, 0], [0, 1]])
+    """
+
+    def place(values: np.ndarray) -> np.ndarray:
+        # The tolerance keeps a value written on a bin edge (e.g. -0.9) in the bin it starts.
+        return np.clip(np.floor((values + 1.0) / 2.0 * bins + 1e-9).astype(np.int64), 0, bins - 1)
+
+    def counts(truth: np.ndarray, guess: np.ndarray) -> list[list[int]]:
+        annotated = truth != VA_MISSING
+        rows, cols = place(truth[annotated]), place(guess[annotated])
+        return np.bincount(rows * bins + cols, minlength=bins * bins).reshape(bins, bins).tolist()
+
+    return {"bins": bins, "range": [-1.0, 1.0], "valence": counts(gold_v, pred_v), "arousal": counts(gold_a, pred_a)}
+
+
 def va_features(gold_v, gold_a, pred_v, pred_a) -> np.ndarray:
     """Per-frame terms whose weighted sums give both CCCs (see ``va_from_sums``)."""
     blocks = []

@@ -239,6 +239,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 ARENA_DOWNLOAD_URL_SECONDS = env_int("ARENA_DOWNLOAD_URL_SECONDS", 300)
 # Told to clients in Retry-After when the database does not answer.
 ARENA_RETRY_AFTER_SECONDS = env_int("ARENA_RETRY_AFTER_SECONDS", 5)
+# How long a shared cache may hold a public board (anonymous readers only); 0: revalidate every time.
+ARENA_BOARD_CACHE_SECONDS = env_int("ARENA_BOARD_CACHE_SECONDS", 5)
+# Off: boards send no validators and answer no conditional requests (for before/after benchmarks).
+ARENA_BOARD_CONDITIONAL = env_bool("ARENA_BOARD_CONDITIONAL", True)
 ARENA_RECONCILE_SECONDS = env_int("ARENA_RECONCILE_SECONDS", 30)
 ARENA_SCORING_DEADLINE_SECONDS = env_int("ARENA_SCORING_DEADLINE_SECONDS", 900)
 # A worker renews its lease on a submission every third of this; a lapsed lease is taken back.
@@ -251,6 +255,12 @@ ARENA_MAX_ATTEMPTS = env_int("ARENA_MAX_ATTEMPTS", 3)
 ARENA_REFUSED_UPLOADS_PER_HOUR = env_int("ARENA_REFUSED_UPLOADS_PER_HOUR", 20)
 # "Best on the hidden split" lets each entry fit the hidden split: phases using it allow at most this many.
 ARENA_BEST_HIDDEN_MAX_TOTAL = env_int("ARENA_BEST_HIDDEN_MAX_TOTAL", 5)
+# Board statistics (arena.leaderboards.statistics): bootstrap resamples, significance level (intervals at
+# 1 - alpha), and the least seconds between two runs for one phase. Changing the resamples pairs only
+# submissions scored afterwards: re-run scoring to compute the others' records again.
+ARENA_BOARD_RESAMPLES = env_int("ARENA_BOARD_RESAMPLES", 1000)
+ARENA_BOARD_ALPHA = float(env_str("ARENA_BOARD_ALPHA", "0.05"))
+ARENA_BOARD_STATISTICS_SECONDS = env_int("ARENA_BOARD_STATISTICS_SECONDS", 30)
 # How often phases due for an automatic reveal (at their close) are stamped as revealed.
 ARENA_REVEAL_SECONDS = env_int("ARENA_REVEAL_SECONDS", 60)
 # Organisers get at most one e-mail per phase in this period about submissions failing on its configuration;

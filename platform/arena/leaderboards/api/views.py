@@ -14,8 +14,14 @@ from arena.challenges.models import BoardVisibility, Phase
 from arena.challenges.selectors import challenge_is_visible_to
 from arena.challenges.visibility import FROZEN, default_split
 from arena.core.errors import DomainError
+from arena.leaderboards.caching import BoardRead, board_csv, board_read, board_response
 from arena.leaderboards.models import LeaderboardEntry
-from arena.leaderboards.selectors import leaderboard_board, leaderboard_snapshot, leaderboard_visible_splits
+
+
+class BoardIntervalOut(serializers.Serializer):
+    low = serializers.FloatField(allow_null=True)
+    high = serializers.FloatField(allow_null=True)
+    level = serializers.FloatField(help_text="Confidence level, e.g. 0.95.")
 
 
 class EntryOut(serializers.Serializer):
@@ -36,6 +42,15 @@ class EntryOut(serializers.Serializer):
         child=serializers.FloatField(allow_null=True),
         help_text="On a phase with a robustness protocol: the entry's score under each condition, in protocol "
         "order (null: the model failed under it); empty otherwise.")
+    # Board statistics (arena.leaderboards.statistics): present once computed after the board changed.
+    interval = BoardIntervalOut(required=False, help_text="Percentile bootstrap interval of the score.")
+    p_vs_next = serializers.FloatField(
+        required=False, allow_null=True, help_text="One-sided paired bootstrap p-value against the next ranked "
+        "team: the fraction of resamples where it scores at least as well; null for baselines and the last team.")
+    rank_range = serializers.ListField(child=serializers.IntegerField(), required=False, allow_null=True,
+                                       help_text="[best, worst] rank of the team over the resamples.")
+    tie_group = serializers.IntegerField(required=False, allow_null=True, help_text="Teams not significantly "
+                                         "apart from the team just above share its group (1, 2, ...).")
 
 
 class LeaderboardOut(serializers.Serializer):
@@ -101,18 +116,23 @@ class LeaderboardView(APIView):
         phase = _phase(request, phase_id)
         split = request.query_params.get("split") or default_split(phase)
         limit, offset = _window(request)
-        board = leaderboard_board(phase=phase, split=split, user=request.user)
-        snapshot = leaderboard_snapshot(phase=phase, split=split, user=request.user)
+        read = board_read(phase=phase, split=split, user=request.user)
+        return board_response(request, read, representation="api", render=lambda: self._body(read, limit, offset))
+
+    def _body(self, read: BoardRead, limit: int, offset: int):
+        if read.refusal is not None:
+            return self.handle_exception(read.refusal)
+        phase, snapshot = read.phase, read.snapshot
         scorer = scorers.get_scorer(phase.track.scorer_key)
-        rows = LeaderboardEntry.objects.filter(phase=phase, split=board).order_by("position").values_list(
+        rows = LeaderboardEntry.objects.filter(phase=phase, split=read.board).order_by("position").values_list(
             "row_json", flat=True)[offset:offset + limit]
         head = json.dumps({
             "phase": phase.pk, "count": snapshot.rows if snapshot else 0, "offset": offset, "limit": limit,
-            "split": split, "board_visibility": phase.board_visibility, "revealed": phase.is_revealed(),
-            "frozen_at": _stamp(phase.frozen_at) if board == FROZEN else None,
+            "split": read.split, "board_visibility": phase.board_visibility, "revealed": phase.is_revealed(),
+            "frozen_at": _stamp(phase.frozen_at) if read.board == FROZEN else None,
             "primary_metric": scorer.primary_metric,
             "greater_is_better": scorer.greater_is_better, "tie_break_metrics": phase.track.tie_break_metrics,
-            "visible_splits": leaderboard_visible_splits(phase, request.user),
+            "visible_splits": read.visible_splits,
             "refreshed_at": _stamp(snapshot.refreshed_at) if snapshot else None,
         }, separators=(",", ":"))
         # The rows were serialised when the board was ranked; splice them in as they are.
@@ -128,7 +148,13 @@ class LeaderboardCsvView(APIView):
     def get(self, request, phase_id: int):
         phase = _phase(request, phase_id)
         split = request.query_params.get("split") or default_split(phase)
-        snapshot = leaderboard_snapshot(phase=phase, split=split, user=request.user, with_csv=True)
-        response = HttpResponse(snapshot.csv if snapshot else "", content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="leaderboard-{phase.pk}-{split}.csv"'
-        return response
+        read = board_read(phase=phase, split=split, user=request.user)
+
+        def render():
+            if read.refusal is not None:
+                return self.handle_exception(read.refusal)
+            response = HttpResponse(board_csv(read), content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="leaderboard-{phase.pk}-{split}.csv"'
+            return response
+
+        return board_response(request, read, representation="csv", render=render)

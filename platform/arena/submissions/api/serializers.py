@@ -6,6 +6,7 @@ from functools import cached_property
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from arena.submissions.breakdowns import breakdown_view, interval_view
 from arena.submissions.models import Submission
 from arena.submissions.selectors import (
     organised_challenge_ids,
@@ -108,11 +109,34 @@ class ConditionOut(serializers.Serializer):
     error = serializers.CharField(required=False, help_text="Only for a failed condition: what went wrong.")
 
 
+class ScoreIntervalOut(serializers.Serializer):
+    low = serializers.FloatField()
+    high = serializers.FloatField()
+    level = serializers.FloatField(help_text="The confidence level, e.g. 0.95.")
+
+
+BREAKDOWN_HELP = (
+    "What the score is made of, in one shape per scorer family (`family`); null when the track records none. "
+    "`classification` (mer.discrete, mer.multi, mer.prefer, abaw.expr, abaw.ce, abaw.ah): `labels`, "
+    "`confusion_matrix` (rows: reference, columns: prediction) and `classes`, a list of "
+    "`{label, precision, recall, f1, support}` (precision null for a class never predicted, recall null for a "
+    "class absent from the reference). `ov-wheel` (mer.ov-wheel): `level` (the wheel ring compared), `wheels`, "
+    "a list of `{wheel, fscore, precision, recall, scored_samples}`, and `has_samples` (whether the per-sample "
+    "explanation CSV exists: /submissions/{id}/{split}/explanation.csv). `va` (abaw.va): `ccc` "
+    "`{valence, arousal}` and `density` `{bins, range, valence, arousal}`, each a bins x bins count of frames "
+    "by reference bin (rows) and predicted bin (columns), or null. `au` (abaw.au): `units`, a list of "
+    "`{unit, f1, tp, fp, fn, tn}`. `multi-task` (abaw.mtl): `va`, `expression` and `au` as above (without "
+    "`family`). `correlation` (abaw.emi): `pearson` `{dimension: r}`.")
+
+
 class ScoreOut(serializers.Serializer):
     score = serializers.FloatField()
     metrics = serializers.DictField(child=serializers.FloatField(allow_null=True))
     conditions = ConditionOut(many=True, help_text="On a phase with a robustness protocol, the split's score "
                               "under each condition, in protocol order; empty otherwise.")
+    breakdown = serializers.JSONField(allow_null=True, help_text=BREAKDOWN_HELP)
+    interval = ScoreIntervalOut(allow_null=True, help_text="The score's bootstrap confidence interval, where the track "
+                           "computes one (its `bootstrap` option); null otherwise.")
 
 
 class SubmissionOut(serializers.ModelSerializer):
@@ -148,7 +172,8 @@ class SubmissionOut(serializers.ModelSerializer):
     @extend_schema_field(serializers.DictField(child=ScoreOut(), help_text="By split: public, private."))
     def get_scores(self, obj) -> dict:
         visible = submission_visible_scores(obj, self._user(), organiser=self._organiser(obj))
-        return {split: {"score": s.score, "metrics": s.metrics, "conditions": s.conditions}
+        return {split: {"score": s.score, "metrics": s.metrics, "conditions": s.conditions,
+                        "breakdown": breakdown_view(s.breakdown, s.metrics), "interval": interval_view(s.breakdown)}
                 for split, s in visible.items()}
 
     @extend_schema_field(serializers.DictField(child=serializers.CharField()))

@@ -16,7 +16,12 @@ import scorers
 from arena.challenges.condition_maps import ConditionMapError, phase_condition_groups
 from arena.challenges.models import Phase, SubmissionKind, Track
 from arena.challenges.robustness import Protocol, ProtocolError, phase_protocol
-from arena.leaderboards.services import leaderboard_lock_phase, leaderboard_refresh
+from arena.leaderboards.services import (
+    leaderboard_lock_phase,
+    leaderboard_refresh,
+    sample_record_compute,
+    sample_records_save,
+)
 from arena.submissions.models import ScoreSplit, Submission, SubmissionScore, SubmissionStatus
 from arena.submissions.services import lifecycle
 from arena.submissions.services.failure import FailureCause, submission_fail
@@ -164,6 +169,9 @@ def _score(submission: Submission, token) -> str:
                     "conditions": payload.get("conditions") or [],
                 },
             )
+        # What the board's statistics need of this submission, by split (none: no resampling).
+        sample_records_save(submission_id=submission_id, records={
+            split: payload.get("sample_record") for split, payload in outcome.payloads.items()})
         # The board changes in the same transaction: a scored submission is on it at once.
         leaderboard_refresh(phase_id=submission.phase_id, team_ids=[submission.team_id])
         notify_team_of_result(submission_id=submission_id)
@@ -186,8 +194,10 @@ def _score_inputs(submission: Submission, scorer, protocol: Protocol | None, *, 
     if groups is not None:
         return score_condition_groups(scorer=scorer, protocol=protocol, golds=golds, pred=pred, groups=groups,
                                       options=options, assets=assets, candidates=candidates)
-    results = scorer.score_splits(golds=golds, pred=pred, options=options, assets=assets, candidates=candidates)
-    return RobustOutcome(payloads={split: result.to_json() for split, result in results.items()})
+    results = scorer.score_splits(golds=golds, pred=pred, options=options, assets=assets, candidates=candidates,
+                                  with_resampling=True)
+    return RobustOutcome(payloads={split: {**result.to_json(), "sample_record": sample_record_compute(
+        phase_id=phase.pk, split=split, resampling=result.resampling)} for split, result in results.items()})
 
 
 def _hand_back(submission_id: int, token) -> None:

@@ -1,0 +1,216 @@
+"""Conditional reads of stored boards: ``ETag``/``Last-Modified`` from the board's refresh marker, and 304s
+answered without reading a single row.
+
+What a reader gets from a board is decided by the stored board's refresh time
+(``LeaderboardSnapshot.refreshed_at``; a refresh moves it only when that board's content changed), the
+phase's settings and visibility state, the split and query asked for, and who asks. The validators are formed
+from exactly those, before any row is read: a conditional request costs the phase and snapshot queries and
+nothing more, and a refresh between the validators and the rows only costs the client one full answer later.
+
+A refusal (a hidden board, the private board before the reveal) has a validator made from the phase's state
+alone, so it does not move with the scores nobody may see yet.
+
+Shared caches (``Cache-Control: public``) may hold only what an anonymous reader gets, for
+``ARENA_BOARD_CACHE_SECONDS``; everything else is ``private``, and organisers' views (hidden boards) are never
+stored at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.messages import get_messages
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.http import http_date
+
+from arena.challenges.models import Phase
+from arena.challenges.permissions import is_organiser
+from arena.challenges.selectors import phase_visible_by_slugs
+from arena.challenges.visibility import (
+    board_to_read,
+    default_split,
+    describe_board,
+    describe_entry_rule,
+    visible_boards,
+)
+from arena.core.errors import DomainError
+from arena.factsheets.selectors import factsheet_questions
+from arena.leaderboards.models import LeaderboardSnapshot
+from arena.teams.selectors import team_of
+
+# What a board shows of its phase, track and challenge besides the rows (a change moves the ETag). Only
+# these: a hash over every field would move when an organiser replaces the hidden reference.
+PHASE_FIELDS = ("slug", "title", "board_visibility", "frozen_at", "private_revealed_at", "reveal_at_close",
+                "closes_at", "entry_rule", "max_selected", "robustness_protocol")
+TRACK_FIELDS = ("slug", "title", "scorer_key", "tie_break_metrics")
+CHALLENGE_FIELDS = ("slug", "title")
+VARY = ("Cookie", "Authorization")
+
+
+@dataclass(frozen=True)
+class BoardRead:
+    """One reader's view of one board, as far as it is known without its rows."""
+
+    phase: Phase
+    split: str
+    organiser: bool
+    visible_splits: list[str]
+    #: The stored board behind ``split`` (None when refused).
+    board: str | None
+    #: The stored board's snapshot without its CSV (None when refused or before the first refresh).
+    snapshot: LeaderboardSnapshot | None
+    #: Why this reader may not see the board (None when they may).
+    refusal: DomainError | None
+
+
+def board_read(*, phase: Phase, split: str, user, now: datetime | None = None) -> BoardRead:
+    """Which board ``user`` reads when asking for ``split``, and its snapshot (CSV deferred); the rules are
+    ``arena.challenges.visibility``'s, asked once."""
+    now = now or timezone.now()
+    organiser = is_organiser(user, phase.track.challenge)
+    visible = list(visible_boards(phase, organiser=organiser, now=now))
+    try:
+        board = board_to_read(phase, split, organiser=organiser, now=now)
+    except DomainError as exc:
+        return BoardRead(phase, split, organiser, visible, None, None, exc)
+    snapshot = LeaderboardSnapshot.objects.filter(phase=phase, split=board).defer("csv").first()
+    return BoardRead(phase, split, organiser, visible, board, snapshot, None)
+
+
+def board_csv(read: BoardRead) -> str:
+    """The CSV of the board read (empty before its first refresh)."""
+    if read.snapshot is None:
+        return ""
+    return LeaderboardSnapshot.objects.filter(pk=read.snapshot.pk).values_list("csv", flat=True).first() or ""
+
+
+@dataclass(frozen=True)
+class BoardValidators:
+    etag: str
+    last_modified: datetime | None
+    cache_control: str
+
+
+def _fields(obj, names: Iterable[str]) -> list:
+    return [getattr(obj, name) for name in names]
+
+
+def board_validators(request: HttpRequest, read: BoardRead, *, representation: str,
+                     extra: Iterable = (), now: datetime | None = None) -> BoardValidators:
+    """The validators and caching rule of ``representation`` ("api", "csv", "html") of a board for this
+    request; ``extra``: whatever else the representation shows (the HTML page: the reader)."""
+    now = now or timezone.now()
+    phase = read.phase
+    track = phase.track
+    key: list = [representation, phase.pk, read.split, read.organiser, read.visible_splits,
+                 phase.has_public_split, phase.is_revealed(now), phase.is_frozen(now),
+                 _fields(phase, PHASE_FIELDS), _fields(track, TRACK_FIELDS), _fields(track.challenge, CHALLENGE_FIELDS),
+                 sorted(request.GET.lists()), list(extra)]
+    last_modified = None
+    if read.refusal is not None:
+        key += ["refused", read.refusal.code]
+    else:
+        snapshot = read.snapshot
+        key += [read.board, (snapshot.pk, snapshot.refreshed_at, snapshot.rows) if snapshot else None]
+        # Besides refreshes, the board a reader gets changes when it freezes and when the results are revealed.
+        moments = [snapshot.refreshed_at if snapshot else phase.opens_at, phase.private_revealed_at]
+        if phase.reveal_at_close and phase.closes_at <= now:
+            moments.append(phase.closes_at)
+        if phase.frozen_at is not None and phase.frozen_at <= now:
+            moments.append(phase.frozen_at)
+        last_modified = max(m for m in moments if m is not None)
+    etag = '"' + hashlib.sha256(repr(key).encode()).hexdigest()[:32] + '"'
+    if read.organiser:
+        cache_control = "private, no-store"  # hidden boards, and the splits list that names them
+    elif getattr(request.user, "is_authenticated", False):
+        cache_control = "private, max-age=0"
+    else:
+        cache_control = f"public, max-age={settings.ARENA_BOARD_CACHE_SECONDS}"
+    return BoardValidators(etag, last_modified, cache_control)
+
+
+def _has_messages(request: HttpRequest) -> bool:
+    # A page carrying a one-off message is neither answered 304 (the message would stay unread) nor shared.
+    return len(get_messages(request)) > 0
+
+
+def _stamp(response: HttpResponse, validators: BoardValidators, *, private: bool = False) -> HttpResponse:
+    ok = response.status_code in (200, 304)
+    refused = response.status_code in (403, 404)
+    if ok or refused:
+        response["ETag"] = validators.etag
+        if ok and validators.last_modified is not None:
+            response["Last-Modified"] = http_date(validators.last_modified.timestamp())
+    cache_control = validators.cache_control
+    if "no-store" not in cache_control and (private or response.cookies or not (ok or refused)):
+        cache_control = "private, max-age=0"  # what a shared cache must never hand to someone else
+    response["Cache-Control"] = cache_control
+    patch_vary_headers(response, VARY)
+    return response
+
+
+def board_response(request: HttpRequest, read: BoardRead, *, representation: str,
+                   render: Callable[[], HttpResponse], extra: Iterable = ()) -> HttpResponse:
+    """``render()``'s response with the board's validators and caching rule, or 304 Not Modified when the
+    request's ``If-None-Match``/``If-Modified-Since`` still hold (without calling ``render``)."""
+    if not settings.ARENA_BOARD_CONDITIONAL:
+        return render()
+    validators = board_validators(request, read, representation=representation, extra=extra)
+    messages = _has_messages(request)
+    if read.refusal is None and not messages:
+        last_modified = int(validators.last_modified.timestamp()) if validators.last_modified else None
+        not_modified = get_conditional_response(request, etag=validators.etag, last_modified=last_modified)
+        if not_modified is not None:
+            return _stamp(not_modified, validators)
+    return _stamp(render(), validators, private=messages)
+
+
+def _reader(request: HttpRequest, phase: Phase) -> list:
+    """What the HTML page shows of its reader: the header names them and carries a form token bound to the
+    sign-in, and their own team's row may stand out."""
+    user = request.user
+    if not getattr(user, "is_authenticated", False):
+        return [None]
+    team = team_of(user, phase.track.challenge)
+    session_key = getattr(getattr(request, "session", None), "session_key", None) or ""
+    csrf = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "")
+    return [user.pk, user.username, user.is_staff, team.pk if team else None,
+            hashlib.sha256(f"{session_key}:{csrf}".encode()).hexdigest()]
+
+
+def board_page_conditional(representation: str):
+    """Decorate a board page view (``slug``, ``track_slug``, ``phase_slug``): "html" for the page, "csv"
+    for its CSV link. The view itself is unchanged and only called when a full answer is due."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(request, slug: str, track_slug: str, phase_slug: str):
+            def render() -> HttpResponse:
+                return view(request, slug, track_slug, phase_slug)
+
+            if not settings.ARENA_BOARD_CONDITIONAL:
+                return render()
+            phase = phase_visible_by_slugs(user=request.user, slug=slug, track_slug=track_slug,
+                                           phase_slug=phase_slug)
+            if phase is None:
+                return render()  # the view's own 404
+            read = board_read(phase=phase, split=request.GET.get("split") or default_split(phase),
+                              user=request.user)
+            request.board_read = read  # the view reads the same phase and snapshot from it, not again
+            extra: list = []
+            if representation == "html":
+                now = timezone.now()
+                extra = [*_reader(request, phase), describe_board(phase, now), describe_entry_rule(phase),
+                         list(factsheet_questions(phase).filter(on_leaderboard=True).values_list("pk", "key", "text"))]
+            return board_response(request, read, representation=representation, render=render, extra=extra)
+
+        return wrapped
+
+    return decorate

@@ -1,0 +1,277 @@
+"""Board statistics: intervals, paired p-values, tie groups and rank ranges against an independent numpy
+computation; where they show (API, CSV, page) and where they must not (a hidden split before the reveal)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from django.utils import timezone
+
+import scorers
+from arena.challenges.services import phase_reveal_results
+from arena.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot, SampleRecord
+from arena.leaderboards.services import (
+    leaderboard_refresh,
+    leaderboard_statistics_refresh,
+    sample_record_compute,
+    sample_records_save,
+)
+from arena.leaderboards.statistics import BoardRow, board_statistics
+from arena.submissions.models import Submission, SubmissionScore, SubmissionStatus
+from scorers.tracks.mer import MER_EMOTIONS
+from tests.platform.factories import PhaseFactory, SubmissionFactory, TeamFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+K = len(MER_EMOTIONS)
+SAMPLES = 400
+RESAMPLES = 1000
+
+
+# --- an independent computation ----------------------------------------------------------------------------
+
+
+def expected_seed(phase_id: int, split: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"board:{phase_id}:{split}".encode()).digest()[:8], "big") & (2**63 - 1)
+
+
+def weighted_f1(gold: np.ndarray, pred: np.ndarray) -> float:
+    """Support-weighted F1 written out from the confusion matrix of the (resampled) labels."""
+    confusion = np.zeros((K, K))
+    np.add.at(confusion, (gold, pred), 1.0)
+    tp, truth, guessed = np.diag(confusion), confusion.sum(axis=1), confusion.sum(axis=0)
+    denominator = truth + guessed
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1 = np.where(denominator > 0, 2.0 * tp / denominator, 0.0)
+    return float((f1 * truth).sum() / truth.sum())
+
+
+def resampled_scores(seed: int, gold: np.ndarray, preds: list[np.ndarray]) -> np.ndarray:
+    """(entries, resamples): each entry's score on the same resampled sample indices."""
+    draws = np.random.default_rng(seed).integers(0, len(gold), size=(RESAMPLES, len(gold)))
+    return np.array([[weighted_f1(gold[idx], pred[idx]) for idx in draws] for pred in preds])
+
+
+def expected_statistics(scores: np.ndarray, baseline: list[bool], alpha: float = 0.05) -> list[dict]:
+    ranked = [i for i, b in enumerate(baseline) if not b]
+    out = []
+    for i in range(len(scores)):
+        low, high = np.percentile(scores[i], [2.5, 97.5])
+        out.append({"interval": {"low": float(low), "high": float(high), "level": 1 - alpha}})
+    group, joins = 0, False
+    for k, i in enumerate(ranked):
+        ranks = [1 + int(np.sum(scores[ranked, r] > scores[i, r])) for r in range(RESAMPLES)]
+        p = float(np.mean(scores[ranked[k + 1]] >= scores[i])) if k + 1 < len(ranked) else None
+        group += 0 if joins else 1
+        out[i].update(p_vs_next=p, rank_range=[min(ranks), max(ranks)], tie_group=group)
+        joins = p is not None and p > alpha
+    return out
+
+
+# --- a board scored by the real scorer -------------------------------------------------------------------------
+
+
+def _labels(rng, gold: np.ndarray, accuracy: float) -> np.ndarray:
+    wrong = rng.random(len(gold)) > accuracy
+    return np.where(wrong, (gold + rng.integers(1, K, len(gold))) % K, gold)
+
+
+def _csv(keys: list[str], labels: np.ndarray) -> bytes:
+    return ("name,discrete\n" + "".join(f"{k},{MER_EMOTIONS[v]}\n" for k, v in zip(keys, labels, strict=True))).encode()
+
+
+@pytest.fixture
+def world():
+    """Teams Alpha and Bravo planted as a tie (Bravo = Alpha with 6 of 400 rows changed per split), Charlie clearly
+    behind, Delta far behind, and a baseline between Charlie and Delta; private split hidden."""
+    organiser = UserFactory(username="organiser")
+    member = UserFactory(username="alpha-member")
+    phase = PhaseFactory(track__scorer_key="mer.discrete", track__challenge__organisers=[organiser])
+    challenge = phase.track.challenge
+    rng = np.random.default_rng(7)
+    keys = {"public": [f"p{i}" for i in range(SAMPLES)], "private": [f"q{i}" for i in range(SAMPLES)]}
+    gold = {split: rng.integers(0, K, SAMPLES) for split in keys}
+    golds = {split: _csv(keys[split], gold[split]) for split in keys}
+    alpha = {split: _labels(rng, gold[split], 0.8) for split in keys}
+    bravo = {split: alpha[split].copy() for split in keys}
+    for split in keys:  # three right answers made wrong, three wrong ones made right
+        right = np.flatnonzero(alpha[split] == gold[split])[:3]
+        wrong = np.flatnonzero(alpha[split] != gold[split])[:3]
+        bravo[split][right] = (gold[split][right] + 1) % K
+        bravo[split][wrong] = gold[split][wrong]
+    entries = [("Alpha", alpha), ("Bravo", bravo), ("Charlie", {s: _labels(rng, gold[s], 0.55) for s in keys}),
+               ("Delta", {s: _labels(rng, gold[s], 0.3) for s in keys}),
+               (None, {s: _labels(rng, gold[s], 0.4) for s in keys})]
+    scorer = scorers.get_scorer("mer.discrete")
+    teams, preds = {}, {}
+    for minute, (name, labels) in enumerate(entries):
+        team = None if name is None else TeamFactory(challenge=challenge, name=name,
+                                                     members=[member] if name == "Alpha" else [])
+        sub = SubmissionFactory(phase=phase, team=team, is_baseline=name is None,
+                                status=SubmissionStatus.SCORED, method_name=f"method of {name}")
+        Submission.objects.filter(pk=sub.pk).update(created_at=timezone.now() + timedelta(minutes=minute))
+        pred = b"".join([_csv(keys["public"], labels["public"]), _csv(keys["private"], labels["private"])[14:]])
+        results = scorer.score_splits(golds=golds, pred=pred, with_resampling=True)
+        for split, result in results.items():
+            SubmissionScore.objects.create(submission=sub, split=split, score=result.score, metrics=result.metrics)
+        sample_records_save(submission_id=sub.pk, records={
+            split: sample_record_compute(phase_id=phase.pk, split=split, resampling=result.resampling)
+            for split, result in results.items()})
+        teams[name], preds[name] = team, labels
+    leaderboard_refresh(phase_id=phase.pk)
+    return {"phase": phase, "gold": gold, "preds": preds, "organiser": organiser, "member": member}
+
+
+def _board(phase, split) -> list[LeaderboardEntry]:
+    return list(LeaderboardEntry.objects.filter(phase=phase, split=split).order_by("position"))
+
+
+@pytest.mark.parametrize("split", ["public", "private"])
+def test_statistics_equal_an_independent_computation(world, split):
+    phase = world["phase"]
+    assert leaderboard_statistics_refresh(phase_id=phase.pk) == {"public": 5, "private": 5}
+    entries = _board(phase, split)
+    names = [e.team_name if not e.is_baseline else None for e in entries]
+    assert set(names[:2]) == {"Alpha", "Bravo"} and names[2:] == ["Charlie", None, "Delta"]
+    scores = resampled_scores(expected_seed(phase.pk, split), world["gold"][split],
+                              [world["preds"][name][split] for name in names])
+    expected = expected_statistics(scores, [e.is_baseline for e in entries])
+    assert [e.statistics for e in entries] == expected
+    # The planted tie shares a group; the clear gap opens the next one.
+    assert [e.statistics.get("tie_group") for e in entries] == [1, 1, 2, None, 3]
+    assert entries[0].statistics["p_vs_next"] > 0.05 and entries[1].statistics["p_vs_next"] == 0.0
+    assert entries[0].statistics["rank_range"] == entries[1].statistics["rank_range"] == [1, 2]
+    assert entries[4].statistics["rank_range"] == [4, 4]
+    # Baselines: an interval, no p-value, rank range or group.
+    assert set(entries[3].statistics) == {"interval"}
+
+
+def test_stored_record_is_one_float64_per_resample(world):
+    record = SampleRecord.objects.filter(split="public").first()
+    assert (record.resamples, record.samples, len(bytes(record.scores))) == (RESAMPLES, SAMPLES, 8 * RESAMPLES)
+    assert record.seed == expected_seed(world["phase"].pk, "public")
+
+
+def test_api_and_csv_carry_the_statistics(client, world):
+    phase = world["phase"]
+    leaderboard_statistics_refresh(phase_id=phase.pk)
+    top = _board(phase, "public")[0].statistics
+    body = client.get(f"/api/v1/phases/{phase.pk}/leaderboard").json()
+    first = body["entries"][0]
+    assert (first["interval"], first["p_vs_next"], first["rank_range"], first["tie_group"]) == (
+        top["interval"], top["p_vs_next"], top["rank_range"], top["tie_group"])
+    baseline = body["entries"][3]
+    assert (baseline["p_vs_next"], baseline["rank_range"], baseline["tie_group"]) == (None, None, None)
+    assert baseline["interval"]["level"] == 0.95
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/api/v1/phases/{phase.pk}/leaderboard.csv").text)))
+    assert (float(rows[0]["interval_low"]), float(rows[0]["interval_high"]), float(rows[0]["p_vs_next"]),
+            int(rows[0]["rank_best"]), int(rows[0]["rank_worst"]), int(rows[0]["tie_group"])) == (
+        top["interval"]["low"], top["interval"]["high"], top["p_vs_next"], *top["rank_range"], top["tie_group"])
+    assert rows[3]["p_vs_next"] == "" and rows[3]["tie_group"] == ""
+    page = client.get(f"/c/{phase.track.challenge.slug}/t/{phase.track.slug}/p/{phase.slug}/leaderboard/")
+    page = page.content.decode()
+    assert f"{top['interval']['low']:.4f}–{top['interval']['high']:.4f}" in page
+
+
+def _private_marks(phase) -> set[str]:
+    """Distinctive strings of the private board's statistics: interval bounds and p-values."""
+    marks = set()
+    for e in _board(phase, "private"):
+        stats = e.statistics
+        for value in (stats["interval"]["low"], stats["interval"]["high"], stats.get("p_vs_next")):
+            if value not in (None, 0.0, 1.0):
+                marks |= {repr(value), f"{value:.4f}"}
+    return marks
+
+
+@pytest.mark.parametrize("who", ["anonymous", "member"])
+def test_hidden_split_statistics_show_nowhere_until_the_reveal(client, world, who):
+    phase = world["phase"]
+    leaderboard_statistics_refresh(phase_id=phase.pk)
+    marks = _private_marks(phase)
+    public_marks = {f"{e.statistics['interval']['low']:.4f}" for e in _board(phase, "public")}
+    assert marks and not marks & public_marks
+    if who == "member":
+        client.force_login(world["member"])
+    phase_page = f"/c/{phase.track.challenge.slug}/t/{phase.track.slug}/p/{phase.slug}/"
+    api = f"/api/v1/phases/{phase.pk}/leaderboard"
+    bodies = [client.get(url) for url in (
+        api, f"{api}.csv", phase_page, f"{phase_page}leaderboard/", f"{phase_page}leaderboard.csv",
+        f"{api}?split=private", f"{api}.csv?split=private", f"{phase_page}leaderboard/?split=private",
+        f"{phase_page}leaderboard.csv?split=private")]
+    assert [r.status_code for r in bodies] == [200] * 5 + [403] * 4
+    for response in bodies:
+        text = response.content.decode()
+        assert not [mark for mark in marks if mark in text], response.request["PATH_INFO"]
+
+    phase_reveal_results(actor=world["organiser"], phase=phase)
+    leaderboard_statistics_refresh(phase_id=phase.pk)
+    revealed = client.get(f"/api/v1/phases/{phase.pk}/leaderboard?split=private").json()["entries"]
+    assert [e["interval"] for e in revealed] == [e.statistics["interval"] for e in _board(phase, "private")]
+    assert any(mark in client.get(f"/api/v1/phases/{phase.pk}/leaderboard.csv?split=private").text for mark in marks)
+
+
+def test_refresh_keeps_statistics_of_an_unchanged_board_and_clears_a_changed_one(world):
+    phase = world["phase"]
+    leaderboard_statistics_refresh(phase_id=phase.pk)
+    stamp = LeaderboardSnapshot.objects.get(phase=phase, split="public").refreshed_at
+    leaderboard_refresh(phase_id=phase.pk)
+    assert all(e.statistics for e in _board(phase, "public"))
+    assert LeaderboardSnapshot.objects.get(phase=phase, split="public").refreshed_at == stamp
+    assert leaderboard_statistics_refresh(phase_id=phase.pk)["public"] == 5
+    assert LeaderboardSnapshot.objects.get(phase=phase, split="public").refreshed_at == stamp  # nothing changed
+    SubmissionScore.objects.filter(submission__team__name="Delta", split="public").update(score=0.99)
+    leaderboard_refresh(phase_id=phase.pk)
+    assert [e.statistics for e in _board(phase, "public")] == [None] * 5
+    assert json.loads(_board(phase, "public")[0].row_json).keys() >= {"rank", "score"}
+    assert "p_vs_next" not in _board(phase, "public")[0].row_json
+
+
+def test_tracks_without_records_get_no_statistics(world):
+    phase = world["phase"]
+    SampleRecord.objects.all().delete()
+    assert leaderboard_statistics_refresh(phase_id=phase.pk) == {"public": 0, "private": 0}
+    assert "interval" not in LeaderboardSnapshot.objects.get(phase=phase, split="public").csv
+
+
+def test_lower_is_better_and_missing_records():
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(0.1, 0.01, 200), rng.normal(0.3, 0.01, 200)
+    rows = [BoardRow(0.1, False, a), BoardRow(0.2, False, None), BoardRow(0.3, False, b)]
+    stats = board_statistics(rows, greater_is_better=False, alpha=0.05)
+    assert stats[1] is None
+    # The team without a record takes part in the ranks with its observed score: it splits a and b.
+    assert stats[0]["rank_range"] == [1, 1] and stats[2]["rank_range"] == [3, 3]
+    assert stats[0]["p_vs_next"] is None and (stats[0]["tie_group"], stats[2]["tie_group"]) == (1, 2)
+
+
+def test_scoring_stores_the_record_and_queues_one_statistics_run(settings, django_capture_on_commit_callbacks,
+                                                                  monkeypatch):
+    from arena.leaderboards import services
+    from arena.submissions.services import lifecycle
+    from arena.submissions.services.scoring import submission_score
+
+    sent = []
+    monkeypatch.setattr(services.current_app, "send_task", lambda name, **kw: sent.append((name, kw["args"])))
+    settings.ARENA_BOARD_RESAMPLES = 200
+    subs = [SubmissionFactory(), None]
+    subs[1] = SubmissionFactory(phase=subs[0].phase)
+    for sub in subs:
+        assert lifecycle.submission_mark_queued(submission_id=sub.pk)
+        token = Submission.objects.values_list("claim_token", flat=True).get(pk=sub.pk)
+        with django_capture_on_commit_callbacks(execute=True):
+            submission_score(submission_id=sub.pk, token=token)
+    records = SampleRecord.objects.filter(submission=subs[0]).order_by("split")
+    # The factories' reference: s1..s3 public, s4..s5 private.
+    assert [(r.split, r.resamples, r.samples, len(bytes(r.scores))) for r in records] == [
+        ("private", 200, 2, 1600), ("public", 200, 3, 1600)]
+    # Two scorings, one waiting run: the second joins the first.
+    assert sent == [("arena.leaderboards.tasks.refresh_board_statistics", [subs[0].phase_id])]
+    assert leaderboard_statistics_refresh(phase_id=subs[0].phase_id) == {"public": 2, "private": 2}
+    assert not LeaderboardSnapshot.objects.filter(statistics_queued_at__isnull=False).exists()

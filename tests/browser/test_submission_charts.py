@@ -3,17 +3,28 @@ vendored Chart.js from the page's own static files, with every request off this 
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta
 from urllib.parse import urlparse
 
 import pytest
+from django.utils import timezone
 
+from arena.challenges.activity import challenge_timeline
+from arena.challenges.selectors import challenge_with_tracks
 from tests.browser.test_participant_journey import browser_page  # noqa: F401  (the fixture)
-from tests.platform.factories import UserFactory
+from tests.platform.factories import PhaseFactory, UserFactory
+from tests.platform.test_robust_scoring import _container_world, _expected_conditions, _score_held
 from tests.platform.test_submission_breakdowns import _scored
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 # The drawn pixels of a canvas (alpha > 0), and the colour at the centre of the heat map's "angry" cell.
+def _ms(iso: str) -> float:
+    """An ISO time as the epoch milliseconds the charts' time axes use."""
+    return datetime.fromisoformat(iso).timestamp() * 1000
+
+
 PAINTED = """canvas => {
   const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
   let painted = 0;
@@ -94,9 +105,26 @@ def test_submission_page_draws_the_heat_map_and_bars_offline(live_server, browse
       const chart = ArenaCharts.draw(canvas, {type: "timeline", title: "Phases", now: "2026-03-10T00:00:00Z",
         items: [{label: "Validation", start: "2026-03-01T00:00:00Z", end: "2026-03-15T00:00:00Z"},
                 {label: "Test", start: "2026-03-15T00:00:00Z", end: "2026-03-22T00:00:00Z"}]});
-      return [chart.config.type, canvas.getAttribute("aria-label"), canvas.getAttribute("data-drawn")];
+      const x = chart.scales.x;
+      return [chart.config.type, canvas.getAttribute("aria-label"), canvas.getAttribute("data-drawn"),
+              x.min, x.max, x.ticks.map(t => x.options.ticks.callback(t.value))];
     }""")
-    assert painted == ["bar", "Phases", "1"]
+    assert painted[:3] == ["bar", "Phases", "1"]
+    # The time axis spans the items with a margin of 3% of their three weeks (not from 1970), dates as dates.
+    first, last = _ms("2026-03-01T00:00:00Z"), _ms("2026-03-22T00:00:00Z")
+    margin = (last - first) * 0.03
+    assert painted[3:5] == [first - margin, last + margin]
+    assert painted[5] and all(re.fullmatch(r"2026-0[23]-\d\d", tick) for tick in painted[5]), painted[5]
+    # "now" outside the items widens the axis to hold its line.
+    span = page.evaluate("""() => {
+      const canvas = document.createElement("canvas"); canvas.width = 600; canvas.height = 120;
+      document.querySelector("main").appendChild(canvas);
+      const x = ArenaCharts.draw(canvas, {type: "timeline", now: "2026-04-01T00:00:00Z",
+        items: [{label: "Test", start: "2026-03-15T00:00:00Z", end: "2026-03-22T00:00:00Z"}]}).scales.x;
+      return [x.min, x.max];
+    }""")
+    first, last = _ms("2026-03-15T00:00:00Z"), _ms("2026-04-01T00:00:00Z")
+    assert span == [first - (last - first) * 0.03, last + (last - first) * 0.03]
     assert blocked == []
 
 
@@ -116,3 +144,71 @@ def test_va_submission_draws_both_density_maps(live_server, browser_page, tmp_pa
         assert page.evaluate("c => Chart.getChart(c).data.datasets[0].data.length", canvas.element_handle()) == 400
         assert page.evaluate(PAINTED, canvas.element_handle()) > 5000
     page.locator("#breakdown-public").screenshot(path=str(tmp_path / "va-density.png"))
+
+
+def _only_this_site(page, base: str) -> list[str]:
+    """Block every request off this site; the list fills with what was blocked."""
+    own, blocked = urlparse(base).netloc, []
+
+    def route(request_route) -> None:
+        if urlparse(request_route.request.url).netloc == own:
+            request_route.continue_()
+        else:
+            blocked.append(request_route.request.url)
+            request_route.abort()
+
+    page.route("**/*", route)
+    return blocked
+
+
+def test_challenge_page_draws_the_phase_timeline_and_the_submission_page_the_robustness_lines(
+        live_server, browser_page, tmp_path):  # noqa: F811
+    page = browser_page
+    base = live_server.url
+    blocked = _only_this_site(page, base)
+    phase, submission, users = _container_world()
+    _score_held(submission)
+    challenge = phase.track.challenge
+    now = timezone.now()
+    PhaseFactory(track=phase.track, title="Next round", opens_at=now + timedelta(days=5),
+                 closes_at=now + timedelta(days=12))
+    steps = challenge_timeline(challenge_with_tracks(challenge), now)
+
+    page.goto(f"{base}/c/{challenge.slug}/")
+    timeline = page.locator("canvas[data-chart='chart-phase-timeline'][data-drawn]")
+    timeline.wait_for()
+    drawn = page.evaluate("""c => { const chart = Chart.getChart(c);
+      return [chart.config.type, chart.data.labels, chart.data.datasets[0].borderWidth, chart.scales.x.min,
+              chart.scales.x.max]; }""", timeline.element_handle())
+    assert drawn[0] == "bar"
+    assert drawn[1] == [step.label for step in steps] and len(steps) == 2
+    assert drawn[2] == [2 if step.state == "current" else 0 for step in steps]
+    assert sorted(step.state for step in steps) == ["current", "upcoming"]
+    # The axis holds every phase and now, within a small margin.
+    low = min(step.opens_at for step in steps).timestamp() * 1000
+    high = max(step.closes_at for step in steps).timestamp() * 1000
+    assert low - (high - low) * 0.031 < drawn[3] < low and high < drawn[4] < high + (high - low) * 0.031
+    assert page.evaluate(PAINTED, timeline.element_handle()) > 2000
+    assert page.locator("ol.timeline li[aria-current='step']").count() == 1  # the text alternative stays
+    page.screenshot(path=str(tmp_path / "challenge-timeline.png"))
+    assert (tmp_path / "challenge-timeline.png").stat().st_size > 0
+
+    page.goto(f"{base}/accounts/login/?next=/submissions/{submission.pk}/")
+    page.fill("#id_username", users["member"].username)
+    page.fill("#id_password", "pw-for-tests-123")
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{base}/submissions/{submission.pk}/")
+    curve = page.locator("canvas[data-chart='chart-public-robustness'][data-drawn]")
+    curve.wait_for()
+    datasets = page.evaluate("c => Chart.getChart(c).data.datasets.map(d => [d.label, d.data.map(p => [p.x, p.y])])",
+                             curve.element_handle())
+    public = {c["name"]: c["score"] for c in _expected_conditions("public")}
+    assert datasets == [["noise:white", [[0, public["clean"]], [1, public["snr10"]], [2, None]]],
+                        ["blur", [[0, public["clean"]], [1, public["blur4"]]]]]
+    assert page.evaluate(PAINTED, curve.element_handle()) > 2000
+    # With scripts on, the server-drawn SVG inside <noscript> is not shown.
+    assert page.locator("#robustness-public svg").count() == 0
+    curve.scroll_into_view_if_needed()
+    page.locator("#robustness-public").screenshot(path=str(tmp_path / "robustness-lines.png"))
+    assert (tmp_path / "robustness-lines.png").stat().st_size > 0
+    assert blocked == []

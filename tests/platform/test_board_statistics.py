@@ -11,12 +11,16 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
+from django import forms
+from django.urls import reverse
 from django.utils import timezone
 
 import scorers
+from arena.challenges.models import Track
 from arena.challenges.services import phase_reveal_results
 from arena.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot, SampleRecord
 from arena.leaderboards.services import (
+    board_settings,
     leaderboard_refresh,
     leaderboard_statistics_refresh,
     sample_record_compute,
@@ -25,7 +29,14 @@ from arena.leaderboards.services import (
 from arena.leaderboards.statistics import BoardRow, board_statistics
 from arena.submissions.models import Submission, SubmissionScore, SubmissionStatus
 from scorers.tracks.mer import MER_EMOTIONS
-from tests.platform.factories import PhaseFactory, SubmissionFactory, TeamFactory, UserFactory
+from tests.platform.factories import (
+    ChallengeFactory,
+    PhaseFactory,
+    SubmissionFactory,
+    TeamFactory,
+    TrackFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -52,9 +63,9 @@ def weighted_f1(gold: np.ndarray, pred: np.ndarray) -> float:
     return float((f1 * truth).sum() / truth.sum())
 
 
-def resampled_scores(seed: int, gold: np.ndarray, preds: list[np.ndarray]) -> np.ndarray:
+def resampled_scores(seed: int, gold: np.ndarray, preds: list[np.ndarray], resamples: int = RESAMPLES) -> np.ndarray:
     """(entries, resamples): each entry's score on the same resampled sample indices."""
-    draws = np.random.default_rng(seed).integers(0, len(gold), size=(RESAMPLES, len(gold)))
+    draws = np.random.default_rng(seed).integers(0, len(gold), size=(resamples, len(gold)))
     return np.array([[weighted_f1(gold[idx], pred[idx]) for idx in draws] for pred in preds])
 
 
@@ -62,11 +73,11 @@ def expected_statistics(scores: np.ndarray, baseline: list[bool], alpha: float =
     ranked = [i for i, b in enumerate(baseline) if not b]
     out = []
     for i in range(len(scores)):
-        low, high = np.percentile(scores[i], [2.5, 97.5])
+        low, high = np.percentile(scores[i], [100 * alpha / 2, 100 * (1 - alpha / 2)])
         out.append({"interval": {"low": float(low), "high": float(high), "level": 1 - alpha}})
     group, joins = 0, False
     for k, i in enumerate(ranked):
-        ranks = [1 + int(np.sum(scores[ranked, r] > scores[i, r])) for r in range(RESAMPLES)]
+        ranks = [1 + int(np.sum(scores[ranked, r] > scores[i, r])) for r in range(scores.shape[1])]
         p = float(np.mean(scores[ranked[k + 1]] >= scores[i])) if k + 1 < len(ranked) else None
         group += 0 if joins else 1
         out[i].update(p_vs_next=p, rank_range=[min(ranks), max(ranks)], tie_group=group)
@@ -87,12 +98,14 @@ def _csv(keys: list[str], labels: np.ndarray) -> bytes:
 
 
 @pytest.fixture
-def world():
+def world(request):
     """Teams Alpha and Bravo planted as a tie (Bravo = Alpha with 6 of 400 rows changed per split), Charlie clearly
-    behind, Delta far behind, and a baseline between Charlie and Delta; private split hidden."""
+    behind, Delta far behind, and a baseline between Charlie and Delta; private split hidden. Parametrized
+    indirectly, the track's fields (e.g. its board settings)."""
     organiser = UserFactory(username="organiser")
     member = UserFactory(username="alpha-member")
-    phase = PhaseFactory(track__scorer_key="mer.discrete", track__challenge__organisers=[organiser])
+    track_fields = {f"track__{name}": value for name, value in getattr(request, "param", {}).items()}
+    phase = PhaseFactory(track__scorer_key="mer.discrete", track__challenge__organisers=[organiser], **track_fields)
     challenge = phase.track.challenge
     rng = np.random.default_rng(7)
     keys = {"public": [f"p{i}" for i in range(SAMPLES)], "private": [f"q{i}" for i in range(SAMPLES)]}
@@ -275,3 +288,87 @@ def test_scoring_stores_the_record_and_queues_one_statistics_run(settings, djang
     assert sent == [("arena.leaderboards.tasks.refresh_board_statistics", [subs[0].phase_id])]
     assert leaderboard_statistics_refresh(phase_id=subs[0].phase_id) == {"public": 2, "private": 2}
     assert not LeaderboardSnapshot.objects.filter(statistics_queued_at__isnull=False).exists()
+
+
+# --- per-track board settings ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("world", [{"board_resamples": 200, "board_alpha": 0.2}], indirect=True)
+@pytest.mark.parametrize("split", ["public", "private"])
+def test_track_settings_set_resamples_and_alpha(world, split, settings):
+    settings.ARENA_BOARD_RESAMPLES, settings.ARENA_BOARD_ALPHA = 1000, 0.05  # the track's own win
+    phase = world["phase"]
+    records = SampleRecord.objects.filter(submission__phase=phase, split=split)
+    assert {(r.resamples, len(bytes(r.scores))) for r in records} == {(200, 8 * 200)}
+    assert leaderboard_statistics_refresh(phase_id=phase.pk) == {"public": 5, "private": 5}
+    entries = _board(phase, split)
+    names = [e.team_name if not e.is_baseline else None for e in entries]
+    scores = resampled_scores(expected_seed(phase.pk, split), world["gold"][split],
+                              [world["preds"][name][split] for name in names], resamples=200)
+    expected = expected_statistics(scores, [e.is_baseline for e in entries], alpha=0.2)
+    assert [e.statistics for e in entries] == expected
+    assert {e.statistics["interval"]["level"] for e in entries} == {0.8}
+
+
+def test_records_of_other_resamples_than_the_tracks_are_not_used(world):
+    phase = world["phase"]
+    Track.objects.filter(pk=phase.track_id).update(board_resamples=200)  # the records hold 1,000 each
+    assert leaderboard_statistics_refresh(phase_id=phase.pk) == {"public": 0, "private": 0}
+    assert [e.statistics for e in _board(phase, "public")] == [None] * 5
+    Track.objects.filter(pk=phase.track_id).update(board_resamples=None)  # back to the site's 1,000
+    assert leaderboard_statistics_refresh(phase_id=phase.pk) == {"public": 5, "private": 5}
+
+
+def test_board_settings_default_to_the_site_settings(settings):
+    settings.ARENA_BOARD_RESAMPLES, settings.ARENA_BOARD_ALPHA = 500, 0.1
+    assert board_settings(Track(board_resamples=None, board_alpha=None)) == (500, 0.1)
+    assert board_settings(Track(board_resamples=300, board_alpha=0.01)) == (300, 0.01)
+
+
+def _admin_form_data(response) -> dict:
+    """What the track's admin page posts unchanged: its form and its inlines' forms."""
+    bound = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        bound += [inline.formset.management_form, *inline.formset.forms]
+    data = {}
+    for form in bound:
+        for field in form:
+            value = field.value()
+            if isinstance(field.field, forms.BooleanField):
+                if value:
+                    data[field.html_name] = "on"
+            elif isinstance(value, (list, tuple)):
+                data[field.html_name] = [str(v) for v in value]
+            elif value is not None:
+                data[field.html_name] = str(value)
+    return data
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("board_resamples", "99", "Ensure this value is greater than or equal to 100."),
+    ("board_resamples", "10001", "Ensure this value is less than or equal to 10000."),
+    ("board_alpha", "0.0005", "Ensure this value is greater than or equal to 0.001."),
+    ("board_alpha", "0.25", "Ensure this value is less than or equal to 0.2."),
+])
+def test_admin_refuses_board_settings_out_of_range(client, field, value, message):
+    organiser = UserFactory(username="organiser")
+    track = TrackFactory(challenge=ChallengeFactory(organisers=[organiser]))  # no phase inline forms to post
+    url = reverse("admin:challenges_track_change", args=[track.pk])
+    client.force_login(organiser)
+    response = client.post(url, {**_admin_form_data(client.get(url)), field: value})
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {field: [message]}
+    track.refresh_from_db()
+    assert (track.board_resamples, track.board_alpha) == (None, None)
+
+
+def test_admin_saves_board_settings(client):
+    organiser = UserFactory(username="organiser")
+    track = TrackFactory(challenge=ChallengeFactory(organisers=[organiser]))  # no phase inline forms to post
+    url = reverse("admin:challenges_track_change", args=[track.pk])
+    client.force_login(organiser)
+    data = {**_admin_form_data(client.get(url)), "board_resamples": "200", "board_alpha": "0.2"}
+    assert client.post(url, data).status_code == 302
+    track.refresh_from_db()
+    assert (track.board_resamples, track.board_alpha) == (200, 0.2)
+    assert board_settings(track) == (200, 0.2)

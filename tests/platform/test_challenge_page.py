@@ -1,8 +1,9 @@
 """The challenge page: the timeline of phases with the current one marked, the countdown to the next deadline,
 activity counts that never leak a challenge the reader may not see, and the latest announcements."""
 
+import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -63,6 +64,31 @@ def test_timeline_lists_every_phase_by_opening_and_marks_the_open_ones(client, w
         (UPCOMING, "", "MER-SEMI: Test"),
     ]
     assert timeline.count("Open now") == 2
+
+
+def test_the_page_embeds_the_phase_timeline_chart_with_the_exact_phases_and_now(client, w):
+    before = timezone.now()
+    html = client.get(reverse("challenge-detail", args=["mer"])).text
+    after = timezone.now()
+    spec = json.loads(html.split('<script id="chart-phase-timeline" type="application/json">', 1)[1]
+                      .split("</script>", 1)[0])
+    p = w["phases"]
+    expected = [("MER-SEMI: Warm-up", p["warm-up"], False), ("MER-SEMI: Validation", p["validation"], True),
+                ("MER-NOISE: Blind test", p["hidden"], True), ("MER-SEMI: Test", p["test"], False)]
+    assert spec["type"] == "timeline" and spec["title"] == "Phases"
+    assert spec["items"] == [{"label": label, "start": phase.opens_at.isoformat(), "end": phase.closes_at.isoformat(),
+                              "current": current} for label, phase, current in expected]
+    assert before <= datetime.fromisoformat(spec["now"]) <= after
+    # The chart comes first; the list of phases stays as its text alternative; the scripts are this site's.
+    assert html.index('<canvas data-chart="chart-phase-timeline"') < html.index('<ol class="timeline">')
+    assert "arena/vendor/chart.umd.min.js" in html and "arena/charts.js" in html
+
+
+def test_a_challenge_without_phases_draws_no_timeline_chart(client):
+    ChallengeFactory(slug="empty")
+    html = client.get(reverse("challenge-detail", args=["empty"])).text
+    assert "No phases yet." in html
+    assert "chart-phase-timeline" not in html and "arena/charts.js" not in html
 
 
 def test_the_next_deadline_is_the_soonest_moment_to_come_with_a_countdown(client, w):

@@ -380,6 +380,36 @@ def test_the_submission_page_shows_the_condition_table_and_the_robustness_curve(
 
 
 @pytest.mark.django_db
+def test_the_submission_page_embeds_the_robustness_line_chart_with_the_exact_curves(client):
+    phase, submission, users = _container_world()
+    _score_held(submission)
+    client.force_login(users["member"])
+    text = client.get(f"/submissions/{submission.pk}/").text
+    spec = json.loads(text.split('<script id="chart-public-robustness" type="application/json">', 1)[1]
+                      .split("</script>", 1)[0])
+    public = {c["name"]: c["score"] for c in _expected_conditions("public")}
+    assert spec == {
+        "type": "line",
+        "title": "Robustness curve, public split: waf against severity, one line per corruption family, "
+                 "clean at severity 0",
+        "x": {"type": "linear", "title": "severity"}, "y": {"title": "waf"},
+        "series": [
+            # A failed condition (snr0) is a gap in its line, not a zero.
+            {"label": "noise:white", "points": [{"x": 0.0, "y": public["clean"]}, {"x": 1.0, "y": public["snr10"]},
+                                                {"x": 2.0, "y": None}]},
+            {"label": "blur", "points": [{"x": 0.0, "y": public["clean"]}, {"x": 1.0, "y": public["blur4"]}]},
+        ],
+    }
+    assert '<canvas data-chart="chart-public-robustness" role="img"' in text
+    assert "chart-private-robustness" not in text  # the private split is not revealed
+    # The server-drawn curve stays for readers without scripts, after the chart and the table.
+    noscript = text.split("<noscript>", 1)[1].split("</noscript>", 1)[0]
+    assert '<svg xmlns="http://www.w3.org/2000/svg"' in noscript and noscript.count("<polyline") == 2
+    assert text.index('id="conditions-public"') < text.index('data-chart="chart-public-robustness"')
+    assert "arena/vendor/chart.umd.min.js" in text and "arena/charts.js" in text
+
+
+@pytest.mark.django_db
 def test_on_failure_submission_fails_the_submission_with_every_failed_condition():
     protocol = {**PROTOCOL, "on_failure": "submission"}
     members = {"clean.csv": PREDICTIONS["clean"], "snr10.csv": b"name,discrete\ns1,elated\n",

@@ -74,7 +74,7 @@ def test_private_scores_show_in_the_list_after_the_reveal(client, world):
     world["other"].save(update_fields=["private_revealed_at"])
     rows = client.get(f"/api/v1/phases/{world['other'].pk}/submissions").json()
     assert [row["scores"]["private"] for row in rows] == [
-        {"score": 0.25, "metrics": {"waf": 0.25}, "conditions": []}] * 2
+        {"score": 0.25, "metrics": {"waf": 0.25}, "conditions": [], "breakdown": None, "interval": None}] * 2
     assert [row["logs"] for row in rows] == [None, None]
 
 

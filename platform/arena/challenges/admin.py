@@ -259,7 +259,8 @@ class TrackAdmin(OrganiserScopedAdmin):
     inlines = [TrackAssetInline, PhaseInline]
     fieldsets = (
         (None, {"fields": ("challenge", "title", "slug", "order", "summary", "description")}),
-        ("Scoring", {"fields": ("scorer_key", "options_shown_for", "tie_break_metrics")}),
+        ("Scoring", {"fields": ("scorer_key", "options_shown_for", "tie_break_metrics",
+                                 "board_resamples", "board_alpha")}),
         ("Submissions", {"fields": (
             "accepts_files", "accepts_containers", "max_upload_mb", "allow_compressed",
             "max_per_day", "max_total", "max_in_flight",
@@ -283,7 +284,8 @@ class TrackAdmin(OrganiserScopedAdmin):
             key = obj.scorer_key if obj is not None else request.GET.get("scorer_key")
         options = scorer_fields.option_field_names(scorer_fields.scorer_shown(key))
         return tuple(
-            (name, {**spec, "fields": ("scorer_key", *options, "options_shown_for", "tie_break_metrics")})
+            (name, {**spec, "fields": ("scorer_key", *options, "options_shown_for", "tie_break_metrics",
+                                      "board_resamples", "board_alpha")})
             if name == "Scoring" else (name, spec) for name, spec in self.fieldsets)
 
     def get_form(self, request, obj=None, change=False, **kwargs):

@@ -33,7 +33,8 @@ CHALLENGE_SHIFTED = ("starts_at", "ends_at", "entry_deadline")
 CHALLENGE_NOT_COPIED = ("id", "slug", "title", "is_published", "organisers", "created_at", "updated_at")
 
 TRACK_COPIED = ("slug", "title", "summary", "description", "order", "scorer_key", "scorer_options",
-                "tie_break_metrics", "accepts_files", "accepts_containers", "max_upload_mb", "allow_compressed",
+                "tie_break_metrics", "board_resamples", "board_alpha", "accepts_files", "accepts_containers",
+                "max_upload_mb", "allow_compressed",
                 "max_per_day", "max_total", "max_in_flight", "container_wall_seconds", "container_memory_mb",
                 "container_cpus", "container_gpus", "container_pids", "max_image_mb", "show_container_logs",
                 "image_allowlist")

@@ -174,6 +174,17 @@ class Track(models.Model):
     tie_break_metrics = models.JSONField(
         default=list, blank=True, help_text="Metric names that break ties after the primary score."
     )
+    # Board statistics (intervals, tie groups); empty: the site's settings.
+    board_resamples = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(100), MaxValueValidator(10_000)],
+        help_text="Bootstrap resamples of the board statistics, 100 to 10,000. "
+        "Empty: the site default (ARENA_BOARD_RESAMPLES, 1,000).",
+    )
+    board_alpha = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0.001), MaxValueValidator(0.2)],
+        help_text="Significance level of the board statistics, 0.001 to 0.2 (0.05: 95% intervals). "
+        "Empty: the site default (ARENA_BOARD_ALPHA, 0.05).",
+    )
 
     accepts_files = models.BooleanField(default=True)
     accepts_containers = models.BooleanField(default=False)

@@ -13,6 +13,7 @@ from arena.challenges.selectors import (
     challenge_with_tracks,
     challenges_visible_to,
 )
+from arena.submissions.charts import phase_timeline
 from arena.teams.selectors import team_of
 
 #: Announcements shown in full on the challenge page; older ones are folded away under them.
@@ -42,6 +43,7 @@ def challenge_detail(request, slug: str):
         "team": team_of(request.user, challenge),
         "is_organiser": is_organiser(request.user, challenge),
         "timeline": timeline,
+        "timeline_chart": phase_timeline(timeline, now_iso=now.isoformat()),
         "deadline": challenge_next_deadline(challenge, now),
         "counts": challenge_counts(challenge, now),
         "now": now,

@@ -24,7 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 import scorers
-from arena.challenges.models import BoardVisibility, EntryRule, Phase
+from arena.challenges.models import BoardVisibility, EntryRule, Phase, Track
 from arena.challenges.visibility import FROZEN
 from arena.factsheets.selectors import factsheet_answers_of, factsheet_questions
 from arena.leaderboards.exports import entry_as_dict, leaderboard_csv
@@ -283,25 +283,25 @@ STATISTICS_TASK = "arena.leaderboards.tasks.refresh_board_statistics"
 STATISTICS_LOST_SECONDS = 600
 
 
-def board_resamples() -> int:
-    """Resamples of the board statistics (setting ``ARENA_BOARD_RESAMPLES``, default 1000)."""
-    return int(getattr(settings, "ARENA_BOARD_RESAMPLES", 1000))
-
-
-def board_alpha() -> float:
-    """Significance level of the board statistics (``ARENA_BOARD_ALPHA``, default 0.05: 95% intervals)."""
-    return float(getattr(settings, "ARENA_BOARD_ALPHA", 0.05))
+def board_settings(track: Track) -> tuple[int, float]:
+    """The resamples and the significance level of the track's board statistics: the track's own
+    (``Track.board_resamples``, ``Track.board_alpha``), else the site's settings ``ARENA_BOARD_RESAMPLES``
+    (default 1000) and ``ARENA_BOARD_ALPHA`` (default 0.05: 95% intervals)."""
+    resamples = track.board_resamples or int(getattr(settings, "ARENA_BOARD_RESAMPLES", 1000))
+    alpha = track.board_alpha if track.board_alpha is not None else float(getattr(settings, "ARENA_BOARD_ALPHA", 0.05))
+    return int(resamples), float(alpha)
 
 
 def sample_record_compute(*, phase_id: int, split: str, resampling) -> dict | None:
     """What ``sample_records_save`` stores for one split of a submission: its primary score under the
     board's resamples of the split (``scorers.stats.paired_resample_scores``). None without a resampling.
 
-    Pure computation: the scoring worker runs it outside any transaction.
+    The scoring worker runs it outside any transaction (it reads the track's ``board_settings``).
     """
     if resampling is None:
         return None
-    seed, resamples = board_seed(phase_id, split), board_resamples()
+    track = Track.objects.only("board_resamples", "board_alpha").get(phases__pk=phase_id)
+    seed, (resamples, _) = board_seed(phase_id, split), board_settings(track)
     scores = paired_resample_scores(resampling, resamples=resamples, seed=seed)
     return {"seed": seed, "resamples": resamples, "samples": resampling.samples(),
             "scores": np.asarray(scores, dtype="<f8").tobytes()}
@@ -373,7 +373,8 @@ def leaderboard_statistics_refresh(*, phase_id: int) -> dict[str, int]:
     if phase is None:
         return {}
     scorer = scorers.get_scorer(phase.track.scorer_key)
-    resamples, alpha = board_resamples(), board_alpha()
+    # Records drawn with other resamples than the track's (changed since) are not paired (_board_rows).
+    resamples, alpha = board_settings(phase.track)
     computed = {}
     for board in LeaderboardSnapshot.objects.filter(phase=phase).values_list("split", flat=True):
         entries = list(LeaderboardEntry.objects.filter(phase=phase, split=board).order_by("position").values_list(

@@ -62,3 +62,29 @@ def team_score_history(submissions: Iterable, *, splits: Iterable[str], metric: 
     points = {split: [(s.created_at.isoformat(), scores[split], f"#{s.pk} {s.method_name}")
                       for s, scores in rows if split in scores] for split in shown}
     return {"spec": score_history(points, metric=metric), "rows": rows, "splits": shown}
+
+
+def robustness_lines(curves: Mapping[str, list], *, metric: str, split: str, order: Iterable[str] = ()) -> dict | None:
+    """A split's robustness curve (``breakdown["robustness"]["curves"]``: ``{family: [[severity, score],
+    ...]}``, clean at severity 0), one line per corruption family, families in ``order`` (the protocol's, as
+    in the condition table; the stored JSON has lost it), others after; a failed condition's score is null (a
+    gap in its line). None when there is no family to draw."""
+    if not curves:
+        return None
+    rank = {family: i for i, family in enumerate(dict.fromkeys(order))}
+    curves = {family: curves[family] for family in sorted(curves, key=lambda f: (rank.get(f, len(rank)), f))}
+    return {"type": "line", "title": f"Robustness curve, {split} split: {metric} against severity, "
+                                     "one line per corruption family, clean at severity 0",
+            "x": {"type": "linear", "title": "severity"}, "y": {"title": metric},
+            "series": [{"label": family, "points": [{"x": severity, "y": score} for severity, score in points]}
+                       for family, points in curves.items()]}
+
+
+def phase_timeline(steps: Iterable, *, now_iso: str, title: str = "Phases") -> dict | None:
+    """The phases of ``challenge_timeline`` (label, opens_at, closes_at, state) as bars on a time axis, the
+    current phase highlighted and a line at ``now_iso``. None when there is no phase."""
+    items = [{"label": step.label, "start": step.opens_at.isoformat(), "end": step.closes_at.isoformat(),
+              "current": step.state == "current"} for step in steps]
+    if not items:
+        return None
+    return {"type": "timeline", "title": title, "now": now_iso, "items": items}

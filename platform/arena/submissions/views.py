@@ -24,6 +24,7 @@ from arena.submissions.charts import (
     confusion_heatmap,
     density_heatmap,
     per_class_bars,
+    robustness_lines,
     team_score_history,
     value_bars,
 )
@@ -186,7 +187,10 @@ def submission_page(request, submission_id: int):
     robustness = [
         {"split": split, "conditions": score.conditions, "metric": metric,
          "summary": SUMMARY_WORDS.get((score.breakdown.get("robustness") or {}).get("summary"), "summary"),
-         "chart": robustness_chart(score.conditions, metric=metric)}
+         "chart": robustness_chart(score.conditions, metric=metric),
+         "line": robustness_lines((score.breakdown.get("robustness") or {}).get("curves") or {},
+                                  metric=metric, split=split, order=[c["family"] for c in score.conditions]),
+         "line_id": f"chart-{split}-robustness"}
         for split, score in scores.items() if score.conditions
     ]
     return render(request, "submissions/detail.html", {

@@ -15,8 +15,9 @@
 //              "x": {"title"}?, "y": {"title", "min", "max"}?, "horizontal": false}
 //   heatmap:  {"xLabels": [...], "yLabels": [...], "values": [[row of yLabels[0], drawn at the top], ...],
 //              "x": {"title"}, "y": {"title"}, "hideValues": false}   (needs chartjs-chart-matrix)
-//   timeline: {"items": [{"label", "start", "end", "group"?}], "now"?: ISO}   start/end ISO strings:
-//              one horizontal bar per item on a time axis, a line at "now".
+//   timeline: {"items": [{"label", "start", "end", "group"?, "current"?}], "now"?: ISO}   start/end ISO
+//              strings: one horizontal bar per item on a time axis spanning the items and "now" with a
+//              small margin, a line at "now"; "current" items outlined, the others faded.
 // JavaScript API (window.ArenaCharts): draw(canvas, spec) -> Chart, drawAll(root = document),
 // line / bar / heatmap / timeline(canvas, spec) -> Chart, and colours (the palette).
 (function () {
@@ -128,11 +129,23 @@
 
   function timeline(canvas, spec) {
     var items = spec.items || [];
+    var highlight = items.some(function (it) { return it.current; });
     var options = base(spec);
     options.indexAxis = "y";
     options.plugins.legend = {display: false};
+    // Span the items and "now" with a small margin (a linear axis left alone would start at 1970).
+    var times = [].concat.apply([], items.map(function (it) { return [toTime(it.start), toTime(it.end)]; }));
+    if (spec.now) { times.push(toTime(spec.now)); }
+    times = times.filter(function (t) { return isFinite(t); });
+    var first = times.length ? Math.min.apply(null, times) : Date.now();
+    var last = times.length ? Math.max.apply(null, times) : first;
+    var margin = Math.max((last - first) * 0.03, 3600000);
+    var span = last - first + 2 * margin;
     options.scales = {
-      x: {type: "linear", ticks: {callback: function (v) { return formatTime(v).slice(0, 10); }, maxTicksLimit: 6}},
+      x: {type: "linear", min: first - margin, max: last + margin,
+          ticks: {maxTicksLimit: 6, callback: function (v) {
+            return span < 3 * 86400000 ? formatTime(v).slice(5) : formatTime(v).slice(0, 10);
+          }}},
       y: {type: "category", labels: items.map(function (it) { return it.label; })}
     };
     options.plugins.tooltip = {callbacks: {label: function (ctx) {
@@ -154,7 +167,12 @@
       data: {labels: items.map(function (it) { return it.label; }), datasets: [{
         label: spec.title || "", borderSkipped: false,
         data: items.map(function (it) { return [toTime(it.start), toTime(it.end)]; }),
-        backgroundColor: items.map(function (it, i) { return COLOURS[(it.group === undefined ? i : it.group) % COLOURS.length]; })
+        backgroundColor: items.map(function (it, i) {
+          var colour = COLOURS[(it.group === undefined ? i : it.group) % COLOURS.length];
+          return highlight && !it.current ? colour + "59" : colour;  // others faded to about a third
+        }),
+        borderColor: items.map(function (it) { return it.current ? "#000000" : "rgba(0, 0, 0, 0)"; }),
+        borderWidth: items.map(function (it) { return it.current ? 2 : 0; })
       }]},
       options: options, plugins: plugins
     });

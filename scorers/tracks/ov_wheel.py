@@ -62,6 +62,8 @@ class _WheelAssets:
     wheel_set: WheelSet
     label_map: LabelMap
     lemmas: WordNetLemmas | None
+    #: Every ring's label map, the scored level's included: the breakdown gives the score at each.
+    level_maps: dict[str, LabelMap]
 
 
 @register
@@ -127,7 +129,8 @@ class OpenVocabularyWheelScorer(TrackScorer):
         super().validate_assets(assets_dir, options)
         wheel_set = load_wheel_set(assets_dir)  # type: ignore[arg-type]
         lemmas = wordnet_lemmas() if options.get("lemmatize_unknown") else None
-        return _WheelAssets(wheel_set, wheel_set.label_map(str(options["level"])), lemmas)
+        maps = {level: wheel_set.label_map(level) for level in LEVELS}
+        return _WheelAssets(wheel_set, maps[str(options["level"])], lemmas, maps)
 
     def _score(self, gold: Table, pred: Table, assets: _WheelAssets) -> tuple[
             WheelScores, LabelLists, LabelLists]:
@@ -151,8 +154,13 @@ class OpenVocabularyWheelScorer(TrackScorer):
             }
             for name, overlap in zip(label_map.wheel_names, scores.per_wheel, strict=True)
         }
+        levels = {}
+        for level, other in loaded.level_maps.items():
+            at = scores if level == label_map.level else score_label_lists(gold_lists, pred_lists, other, loaded.lemmas)
+            levels[level] = {"fscore": at.fscore, "precision": at.precision, "recall": at.recall}
         breakdown: dict[str, object] = {
             "level": label_map.level,
+            "levels": levels,
             "wheels": wheels,
             "labels": label_explanations(scores, label_map),
         }

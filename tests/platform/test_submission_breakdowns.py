@@ -75,6 +75,23 @@ AU = {"family": "au", "units": [
     # f2's AU26 is not annotated (-1): only f1 counts, a missed positive.
     {"unit": "AU26", "f1": 0.0, "tp": 0, "fp": 0, "fn": 1, "tn": 0},
 ]}
+
+
+def _at_ring(level: str) -> dict:
+    """The ov-wheel case scored on its own at ring ``level``: what the breakdown's per-ring row must say."""
+    gold, pred, options, assets = CASES["mer.ov-wheel"]
+    result = get_scorer("mer.ov-wheel").score(gold=gold, pred=pred, options={**options, "level": level},
+                                              assets=assets)
+    return {"level": level, **{name: pytest.approx(result.metrics[name], rel=1e-12)
+                               for name in ("fscore", "precision", "recall")}}
+
+
+# At the inner ring: the mean over the wheels of the table above.
+OV_WHEEL["levels"] = [
+    {"level": "level1", "fscore": pytest.approx((6 / 7 + 2 / 3 + 2 / 3 + 0.5 + 2 / 3) / 5),
+     "precision": pytest.approx(0.9), "recall": pytest.approx(0.55)},
+    _at_ring("level2"),
+]
 EXPECTED = {"mer.discrete": CLASSIFICATION, "mer.ov-wheel": OV_WHEEL, "abaw.va": VA, "abaw.au": AU}
 
 
@@ -246,3 +263,12 @@ def test_phase_page_without_scores_has_no_chart(client, member):
     TeamFactory(challenge=phase.track.challenge, members=[member])
     page = client.get(f"/c/{phase.track.challenge.slug}/t/{phase.track.slug}/p/{phase.slug}/").text
     assert "chart-score-history" not in page and "chart.umd.min.js" not in page
+
+
+def test_the_page_gives_the_ov_wheel_score_at_every_ring(client, member):
+    sub = _scored("mer.ov-wheel", member=member)
+    page = client.get(f"/submissions/{sub.pk}/").text
+    table = page[page.index('id="levels-public"'):]
+    table = table[:table.index("</table>")]
+    assert '<tr class="scored-level"><th scope="row">level1</th>' in table
+    assert '<th scope="row">level2</th>' in table

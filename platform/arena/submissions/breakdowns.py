@@ -11,7 +11,8 @@ Families, by what the breakdown holds (``family`` says which):
   ``precision`` is None for a class never predicted, ``recall`` for a class absent from the reference.
 - ``ov-wheel`` (mer.ov-wheel)::
 
-    {"family": "ov-wheel", "level": "level1",
+    {"family": "ov-wheel", "level": "level1",   # the ring the track is scored at
+     "levels": [{"level", "fscore", "precision", "recall"}, ...],   # the score at every ring
      "wheels": [{"wheel", "fscore", "precision", "recall", "scored_samples"}, ...],
      "has_samples": bool}   # whether a per-sample explanation (CSV) exists: the track's `explain` option
 
@@ -68,7 +69,10 @@ def _wheel_view(breakdown: Mapping) -> dict:
     wheels = [{"wheel": name, "fscore": _number(w.get("fscore")), "precision": _number(w.get("precision")),
                "recall": _number(w.get("recall")), "scored_samples": w.get("scored_samples")}
               for name, w in breakdown["wheels"].items()]
-    return {"level": breakdown.get("level"), "wheels": wheels, "has_samples": bool(breakdown.get("samples"))}
+    levels = [{"level": name, "fscore": _number(at.get("fscore")), "precision": _number(at.get("precision")),
+               "recall": _number(at.get("recall"))} for name, at in (breakdown.get("levels") or {}).items()]
+    return {"level": breakdown.get("level"), "levels": levels, "wheels": wheels,
+            "has_samples": bool(breakdown.get("samples"))}
 
 
 def _va_view(breakdown: Mapping, metrics: Mapping) -> dict:

@@ -56,11 +56,13 @@ class Stub:
         self.server.server_close()
 
 
-def json_reply(status: int, body: dict) -> Callable:
+def json_reply(status: int, body: dict, **headers: str) -> Callable:
     def reply(handler) -> None:
         data = json.dumps(body).encode()
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json")
+        for name, value in headers.items():
+            handler.send_header(name.replace("_", "-"), value)
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()
         handler.wfile.write(data)
@@ -115,6 +117,31 @@ def test_an_upload_answered_503_is_retried_with_the_same_key_and_body(cli, stub_
     assert first["headers"]["Authorization"] == "Token arena_12345678_x"
     assert first["body"] == second["body"] and GOOD in first["body"]
     assert b'name="method_name"\r\n\r\np\r\n' in first["body"]
+
+
+def test_a_503_is_retried_after_the_wait_its_retry_after_asks_for(cli, stub_server):
+    unavailable = json_reply(503, {"code": "service_unavailable", "message": "Briefly unavailable.",
+                                   "details": {"retry_after_seconds": 2}}, Retry_After="2")
+    server = stub_server({"/api/v1/phases/1/submissions": [unavailable, unavailable, json_reply(201, SUBMISSION)]})
+    (cli.home / "p.csv").write_bytes(GOOD)
+    # ARENA_RETRIES unset: the default number of retries.
+    result = cli.run("submit", "--phase", "1", "p.csv", "--json",
+                     env={"ARENA_SERVER": server.url, "ARENA_TOKEN": "t", "ARENA_RETRIES": ""})
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "the server answered 503; retrying in 2 s\n" * 2
+    assert len({seen["headers"]["Idempotency-Key"] for seen in server.seen}) == 1 and len(server.seen) == 3
+
+
+def test_retries_stop_after_arena_retries(cli, stub_server):
+    server = stub_server({"/api/v1/phases/1/submissions": [
+        json_reply(503, {"code": "service_unavailable", "message": "Briefly unavailable.", "details": {}},
+                   Retry_After="1")]})
+    (cli.home / "p.csv").write_bytes(GOOD)
+    result = cli.run("submit", "--phase", "1", "p.csv",
+                     env={"ARENA_SERVER": server.url, "ARENA_TOKEN": "t", "ARENA_RETRIES": "2"})
+    assert result.returncode == 7, result.stderr
+    assert result.stderr.endswith("arena: Briefly unavailable.\n")
+    assert len(server.seen) == 3
 
 
 def test_a_refusal_is_not_retried(cli, stub_server):

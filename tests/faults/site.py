@@ -70,9 +70,10 @@ class Site:
         self.processes[name] = proc
         return proc
 
-    def start_web(self) -> None:
+    def start_web(self, *, workers: int = 3, threads: int = 4) -> None:
         self._start("web", ["-m", "gunicorn", "arena.config.wsgi", "--bind", f"127.0.0.1:{self.port}",
-                            "--workers", "3", "--threads", "4", "--worker-class", "gthread", "--timeout", "120"])
+                            "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
+                            "--timeout", "120"])
         wait_port(self.port, up=True, timeout=60)
 
     def start_worker(self, name: str = "worker", *, concurrency: int = 2) -> subprocess.Popen:
@@ -140,9 +141,10 @@ class Upload:
 
 
 class Client:
-    def __init__(self, site: Site, *, retry_for: float = 120) -> None:
+    def __init__(self, site: Site, *, retry_for: float = 120, timeout: float = 60) -> None:
         self.site = site
         self.retry_for = retry_for
+        self.timeout = timeout
         self.uploads: list[Upload] = []
         self._lock = threading.Lock()
         self._seq = 0
@@ -167,7 +169,7 @@ class Client:
             try:
                 response = requests.post(
                     url, headers={"Authorization": f"Token {token}", "Idempotency-Key": upload.key},
-                    files={"file": ("predictions.csv", data)}, data={"method_name": f"run {seq}"}, timeout=60)
+                    files={"file": ("predictions.csv", data)}, data={"method_name": f"run {seq}"}, timeout=self.timeout)
                 upload.statuses.append(response.status_code)
                 if response.status_code in (200, 201):
                     upload.submission_id = response.json()["id"]

@@ -20,6 +20,8 @@ from tests.faults.site import Client, Site
 pytestmark = pytest.mark.faults
 
 TEAMS = 10
+#: How long the broker and the database stay away: the longest outage the platform promises to ride out.
+OUTAGE_SECONDS = 60
 
 
 def start(site: Site) -> Client:
@@ -61,20 +63,20 @@ def test_a_burst_of_200_uploads_from_10_teams_while_scoring(site, cluster):
     print(f"\nburst: 200 uploads answered in {uploaded:.1f} s, all scored {seconds:.1f} s after the last answer")
 
 
-def test_the_broker_stopped_for_30_seconds_with_work_queued_and_uploads_arriving(site):
+def test_the_broker_stopped_for_a_minute_with_work_queued_and_uploads_arriving(site):
     client = start(site)
     client.burst(40, teams=TEAMS, threads=20)  # most of it is still queued when the broker goes
     site.redis.stop()  # nothing on disk: every queued message is lost with it
     stopped = time.monotonic()
     during = client.burst(20, teams=TEAMS, threads=5)
     assert all(u.statuses == [201] for u in during)  # committed, answered, waiting in the outbox
-    time.sleep(max(0.0, 30 - (time.monotonic() - stopped)))
+    time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - stopped)))
     site.redis.start()
     recovery = finish(site, client, timeout=240)
     print(f"\nbroker outage: every submission scored {recovery:.1f} s after the broker came back")
 
 
-def test_postgresql_restarted_while_uploading_and_scoring(site, cluster):
+def test_postgresql_down_for_a_minute_while_uploading_and_scoring(site, cluster):
     client = start(site)
     client.burst(30, teams=TEAMS, threads=10)
     burst = threading.Thread(target=client.burst, args=(100,), kwargs={"teams": TEAMS, "threads": 10})
@@ -85,7 +87,7 @@ def test_postgresql_restarted_while_uploading_and_scoring(site, cluster):
     api, page = requests.get(f"{site.url}/api/v1/challenges", timeout=30), requests.get(site.url, timeout=30)
     assert (api.status_code, api.headers.get("Retry-After"), api.json()["code"]) == (503, "5", "service_unavailable")
     assert (page.status_code, page.headers.get("Retry-After")) == (503, "5")
-    time.sleep(max(0.0, 5 - (time.monotonic() - down)))
+    time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - down)))
     cluster.start()
     back = time.monotonic()
     # Every web process held a connection the restart broke: none of it shows after the database is back.

@@ -19,8 +19,11 @@ USER_AGENT = f"arena-cli/{__version__} requests/{requests.__version__}"
 TIMEOUT = (10, 120)
 #: Answers that a proxy or a restarting server gives for a moment; worth another try.
 TRANSIENT_STATUSES = frozenset({502, 503, 504})
-#: Retries of a failed request that is safe to repeat; ARENA_RETRIES changes it (0: never retry).
-RETRIES = int(os.environ["ARENA_RETRIES"]) if os.environ.get("ARENA_RETRIES", "").isdigit() else 3
+#: Retries of a failed request that is safe to repeat; ARENA_RETRIES changes it (0: never retry). With the
+#: waits below, the default rides out about a minute and a half of a site that is down or restarting.
+RETRIES = int(os.environ["ARENA_RETRIES"]) if os.environ.get("ARENA_RETRIES", "").isdigit() else 10
+#: The longest wait between retries, whatever a server's Retry-After asks for.
+MAX_RETRY_WAIT = 30
 #: The longest wait for a throttled request before giving up.
 MAX_THROTTLE_WAIT = 60
 
@@ -102,7 +105,8 @@ class ApiClient:
                 return response
             error = api_error(response)
             if attempt <= retries and response.status_code in TRANSIENT_STATUSES:
-                self._pause(attempt, f"the server answered {response.status_code}")
+                self._pause(attempt, f"the server answered {response.status_code}",
+                            asked=response.headers.get("Retry-After"))
                 continue
             if attempt <= retries and response.status_code == 429 and error.code == "throttled":
                 wait = error.details.get("retry_after_seconds")
@@ -113,8 +117,12 @@ class ApiClient:
             raise error
 
     @staticmethod
-    def _pause(attempt: int, why: str) -> None:
+    def _pause(attempt: int, why: str, *, asked: str | None = None) -> None:
+        """Wait before the next attempt: as long as the server's Retry-After (in seconds) asks, up to
+        MAX_RETRY_WAIT; without one, 1, 2, 4, 8, then 10 s."""
         delay = min(2 ** (attempt - 1), 10)
+        if asked is not None and asked.strip().isdigit():
+            delay = max(1, min(int(asked), MAX_RETRY_WAIT))
         print(f"{why}; retrying in {delay} s", file=sys.stderr)
         time.sleep(delay)
 

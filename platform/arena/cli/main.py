@@ -27,7 +27,8 @@ from arena.cli.output import emit_json
 EPILOG = """\
 Credentials live in ~/.config/affectarena/credentials.json (mode 0600); the environment variables
 ARENA_SERVER and ARENA_TOKEN override them. Create a token on the site at /accounts/tokens/.
-ARENA_RETRIES (default 3) bounds retries of network failures; ARENA_PROGRESS=1 always draws progress bars.
+ARENA_RETRIES (default 10) bounds retries of network failures and 502/503/504 answers
+(waiting as the server's Retry-After asks); ARENA_PROGRESS=1 always draws progress bars.
 
 exit codes: 0 ok, 1 failure, 2 usage, 3 authentication, 4 not found, 5 refused by the server,
             6 submission failed (--wait), 7 network or server error

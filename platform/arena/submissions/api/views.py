@@ -49,11 +49,17 @@ def _visible_phase(user, phase_id: int) -> Phase:
     )
 
 
-def _submittable_phase(user, phase_id: int) -> Phase:
-    """The phase, once ``user``'s team may submit to it: known before the body, so a refusal reads none."""
-    phase = _visible_phase(user, phase_id)
-    submission_intake_team(user=user, phase=phase)
-    return phase
+def _submittable_phase(request, phase_id: int) -> Phase:
+    """The phase, once the requesting user's team may submit to it: known before the body, so a refusal
+    reads none. Checked once per request (the upload limits and the view both ask)."""
+    django_request = getattr(request, "_request", request)
+    user = django_request.user
+    checked = django_request.__dict__.setdefault("_arena_submittable", {})
+    if (user.pk, phase_id) not in checked:
+        phase = _visible_phase(user, phase_id)
+        submission_intake_team(user=user, phase=phase)
+        checked[user.pk, phase_id] = phase
+    return checked[user.pk, phase_id]
 
 
 class _PhaseUploadView(APIView):
@@ -72,7 +78,7 @@ class _PhaseUploadView(APIView):
         if request.method == "POST":
             django_request = request._request  # DRF sets its `user` once authenticated
             limit_uploads(django_request, lambda: self.upload_limits(
-                _submittable_phase(django_request.user, kwargs["phase_id"])))
+                _submittable_phase(django_request, kwargs["phase_id"])))
         super().initial(request, *args, **kwargs)
 
 
@@ -91,7 +97,7 @@ class PhaseSubmissionsView(_PhaseUploadView):
         summary="Submit a prediction file to a phase",
     )
     def post(self, request, phase_id: int):
-        phase = _submittable_phase(request.user, phase_id)
+        phase = _submittable_phase(request, phase_id)
         data = SubmissionCreateIn(data=request.data)
         data.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key", "")
@@ -120,7 +126,7 @@ class PhaseUploadTicketView(APIView):
     @extend_schema(request=UploadTicketIn, responses={201: UploadTicketOut, **SUBMIT_ERRORS},
                    summary="A presigned POST for a large prediction file or model archive (S3 storage only)")
     def post(self, request, phase_id: int):
-        phase = _submittable_phase(request.user, phase_id)
+        phase = _submittable_phase(request, phase_id)
         data = UploadTicketIn(data=request.data)
         data.is_valid(raise_exception=True)
         ticket = submission_upload_ticket(user=request.user, phase=phase, filename=data.validated_data["filename"],
@@ -142,7 +148,7 @@ class PhaseContainerSubmissionsView(_PhaseUploadView):
         summary="Submit a containerised model (image archive, direct upload's key, or image reference)",
     )
     def post(self, request, phase_id: int):
-        phase = _submittable_phase(request.user, phase_id)
+        phase = _submittable_phase(request, phase_id)
         data = ContainerSubmissionIn(data=request.data)
         data.is_valid(raise_exception=True)
         if "upload_key" in data.validated_data:

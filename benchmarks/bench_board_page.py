@@ -6,7 +6,10 @@ Pages per second under gunicorn (wrk when installed, else a threaded Python clie
 - ``before``: the page as it was (every read fetches and renders its 100 rows), kept here verbatim;
 - ``after-uncached``: today's page (direction headers, entry dates, search, progression, interval and tie
   group columns) with its shared table rendered on every read (no table cache): the simplest path;
-- ``after``: today's page as served, its table rendered once per board refresh and page.
+- ``after-table-cached``: today's page with its table rendered once per board refresh and page, the rest of
+  the page rendered per read;
+- ``after``: today's page as served: besides, the whole page kept per web process by ETag for anonymous
+  readers (``arena.leaderboards.caching.board_bodies``), so a read of an unchanged board renders nothing.
 
 Rounds alternate the variants so a noisy machine slows them alike; medians are reported. Needs PostgreSQL;
 creates and drops its own database (its name must end in ``_bench``):
@@ -125,17 +128,41 @@ def before_page(request, slug: str, track_slug: str, phase_slug: str):
     return render(request, context)
 
 
+def _without_stored_pages(view):
+    """``view`` with the store of full answers (``arena.leaderboards.caching.board_bodies``) off."""
+    from arena.leaderboards import caching
+
+    class NoBodies(caching.BoardBodies):
+        max_bytes = 0
+
+    def wrapped(request, *args):
+        kept, caching.board_bodies = caching.board_bodies, NoBodies()
+        try:  # gunicorn's sync workers serve one request at a time: the swap is private to this request
+            return view(request, *args)
+        finally:
+            caching.board_bodies = kept
+
+    return wrapped
+
+
 def uncached_page(request, slug: str, track_slug: str, phase_slug: str):
-    """Today's page with its shared table rendered on every read."""
+    """Today's page with its shared table rendered on every read (no table cache, no stored page)."""
     from django.core.cache.backends.dummy import DummyCache
 
     from arena.leaderboards import views
 
     kept, views.cache = views.cache, DummyCache("bench", {})
-    try:  # gunicorn's sync workers serve one request at a time: the swap is private to this request
-        return views.leaderboard_page(request, slug, track_slug, phase_slug)
+    try:
+        return _without_stored_pages(views.leaderboard_page)(request, slug, track_slug, phase_slug)
     finally:
         views.cache = kept
+
+
+def table_cached_page(request, slug: str, track_slug: str, phase_slug: str):
+    """Today's page with its table cached per board refresh, but no stored full page."""
+    from arena.leaderboards import views
+
+    return _without_stored_pages(views.leaderboard_page)(request, slug, track_slug, phase_slug)
 
 
 def _urlpatterns():
@@ -143,7 +170,7 @@ def _urlpatterns():
 
     board = "c/<slug:slug>/t/<slug:track_slug>/p/<slug:phase_slug>/leaderboard/"
     return [path(f"bench/before/{board}", before_page), path(f"bench/uncached/{board}", uncached_page),
-            path("", include("arena.config.urls"))]
+            path(f"bench/table-cached/{board}", table_cached_page), path("", include("arena.config.urls"))]
 
 
 if os.environ.get("BENCH_BOARD_PAGE_WSGI") == "1":  # imported by gunicorn as this benchmark's site
@@ -252,10 +279,11 @@ def main() -> int:
            "BENCH_BOARD_PAGE_WSGI": "1"}
     base = f"http://127.0.0.1:{args.port}"
     urls = {"before": f"{base}/bench/before/{board['path']}", "after-uncached": f"{base}/bench/uncached/{board['path']}",
-            "after": f"{base}/{board['path']}"}
+            "after-table-cached": f"{base}/bench/table-cached/{board['path']}", "after": f"{base}/{board['path']}"}
     web = start([sys.executable, "-m", "gunicorn", "bench_board_page:application", "-b", f"127.0.0.1:{args.port}",
                  "-w", str(args.gunicorn_workers), "--access-logfile", "/dev/null"], env, Path(var_dir) / "web.log")
     results: dict[str, list[float]] = {name: [] for name in urls}
+    loads: list[float] = []
     sizes = {}
     tool = ""
     try:
@@ -269,9 +297,10 @@ def main() -> int:
             sizes[name] = len(response.content)
         for round_number in range(args.rounds):
             for name, page in urls.items():
+                loads.append(os.getloadavg()[0])
                 rps, tool = measure_reads(page, args.seconds, args.connections)
                 results[name].append(rps)
-                print(f"round {round_number + 1}: {name}: {rps:.1f} pages/s", flush=True)
+                print(f"round {round_number + 1}: {name}: {rps:.1f} pages/s (load {loads[-1]:.1f})", flush=True)
                 time.sleep(1)
     finally:
         stop(web)
@@ -280,7 +309,7 @@ def main() -> int:
         "pages_per_s_rounds": {name: [round(x, 1) for x in v] for name, v in results.items()},
         "page_bytes": sizes, "submissions": args.submissions, "teams": args.teams, "rows_per_page": 100,
         "gunicorn_workers": args.gunicorn_workers, "connections": args.connections, "seconds": args.seconds,
-        "load_tool": tool, "cpus": os.cpu_count(),
+        "load_tool": tool, "cpus": os.cpu_count(), "load_average_range": [min(loads), max(loads)],
     }
     print(json.dumps(summary, indent=2))
     from django.db import connections

@@ -1,13 +1,18 @@
 """Benchmark of board reads (run by hand; not part of the test suite).
 
 A phase holding 10,000 scored submissions (1,000 teams) in a scratch PostgreSQL database, served by gunicorn on
-loopback; wrk measures, for the API's first page, the page and the CSV:
+loopback; wrk measures, side by side in one server and interleaved rounds:
 
-- plain GETs with conditional handling switched off (``ARENA_BOARD_CONDITIONAL=false``: the reads as before),
-- plain GETs with it on (the validators' cost on a full answer),
-- conditional GETs (``If-None-Match`` with the current ETag: 304 without rows),
+- ``before``: the API board and its CSV as they were before the lean board read (the phase read with its track
+  and challenge in full, ~80 columns; every full answer rendered from its rows), kept verbatim below and served
+  under ``/bench/before/``;
+- ``after``: the API board, its CSV and the HTML page as served: the phase and snapshot read by queries
+  compiled once per process (``arena.leaderboards.caching.CompiledRead``), and full answers kept per process by
+  path and ETag (``arena.leaderboards.caching.board_bodies``);
 
-each ``--repeats`` times, and reports the medians. Needs PostgreSQL and wrk; creates and drops its own database:
+each with plain GETs (full answers) and conditional GETs (``If-None-Match`` with the current ETag: 304 without
+rows), ``--repeats`` times; it reports medians, the load average around each run, and the server CPU per
+request. Needs PostgreSQL and wrk; creates and drops its own database:
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/arena_bench_boards .venv/bin/python benchmarks/bench_board_reads.py
 """
@@ -28,7 +33,81 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "platform")]
+sys.path[:0] = [str(REPO), str(REPO / "platform"), str(REPO / "benchmarks")]
+
+
+def _before_views():
+    """The API board and CSV views as they were before the lean board read (verbatim but for their names),
+    answering through today's ``board_response`` with the store of full answers off."""
+    from django.http import Http404, HttpResponse
+    from django.shortcuts import get_object_or_404
+    from django.utils import timezone
+
+    from arena.challenges.models import Phase
+    from arena.challenges.permissions import is_organiser
+    from arena.challenges.selectors import challenge_is_visible_to
+    from arena.challenges.visibility import board_to_read, default_split, visible_boards
+    from arena.core.errors import DomainError
+    from arena.leaderboards.api.views import LeaderboardCsvView, LeaderboardView, _window
+    from arena.leaderboards.caching import BoardRead, board_csv, board_response
+    from arena.leaderboards.models import LeaderboardSnapshot
+
+    def board_read(*, phase, split, user, now=None) -> BoardRead:
+        now = now or timezone.now()
+        organiser = is_organiser(user, phase.track.challenge)
+        visible = list(visible_boards(phase, organiser=organiser, now=now))
+        try:
+            board = board_to_read(phase, split, organiser=organiser, now=now)
+        except DomainError as exc:
+            return BoardRead(phase, split, organiser, visible, None, None, exc)
+        snapshot = LeaderboardSnapshot.objects.filter(phase=phase, split=board).defer("csv").first()
+        return BoardRead(phase, split, organiser, visible, board, snapshot, None)
+
+    def _phase(request, phase_id: int) -> Phase:
+        phase = get_object_or_404(Phase.objects.select_related("track__challenge"), pk=phase_id)
+        if not challenge_is_visible_to(phase.track.challenge, request.user):
+            raise Http404("No such phase.")
+        return phase
+
+    class BeforeLeaderboardView(LeaderboardView):
+        def get(self, request, phase_id: int):
+            phase = _phase(request, phase_id)
+            split = request.query_params.get("split") or default_split(phase)
+            limit, offset = _window(request)
+            read = board_read(phase=phase, split=split, user=request.user)
+            return board_response(request, read, representation="api", shared=False,
+                                  render=lambda: self._body(read, limit, offset))
+
+    class BeforeLeaderboardCsvView(LeaderboardCsvView):
+        def get(self, request, phase_id: int):
+            phase = _phase(request, phase_id)
+            split = request.query_params.get("split") or default_split(phase)
+            read = board_read(phase=phase, split=split, user=request.user)
+
+            def render():
+                if read.refusal is not None:
+                    return self.handle_exception(read.refusal)
+                response = HttpResponse(board_csv(read), content_type="text/csv; charset=utf-8")
+                response["Content-Disposition"] = f'attachment; filename="leaderboard-{phase.pk}-{split}.csv"'
+                return response
+
+            return board_response(request, read, representation="csv", render=render, shared=False)
+
+    return BeforeLeaderboardView.as_view(), BeforeLeaderboardCsvView.as_view()
+
+
+if os.environ.get("BENCH_BOARD_READS_WSGI") == "1":  # imported by gunicorn as this benchmark's site
+    from django.core.wsgi import get_wsgi_application
+
+    application = get_wsgi_application()
+    from django.conf import settings
+    from django.urls import include, path
+
+    _before_api, _before_csv = _before_views()
+    urlpatterns = [path("bench/before/api/v1/phases/<int:phase_id>/leaderboard", _before_api),
+                   path("bench/before/api/v1/phases/<int:phase_id>/leaderboard.csv", _before_csv),
+                   path("", include("arena.config.urls"))]
+    settings.ROOT_URLCONF = "bench_board_reads"
 
 
 def recreate_database(url: str) -> None:
@@ -104,9 +183,9 @@ def make_board(*, submissions: int, teams: int) -> tuple[int, float]:
 
 def start_web(port: int, workers: int, env: dict, log: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "arena.config.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers),
-         "--access-logfile", "/dev/null"], cwd=REPO, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
-        start_new_session=True)
+        [sys.executable, "-m", "gunicorn", "bench_board_reads:application", "-b", f"127.0.0.1:{port}",
+         "-w", str(workers), "--access-logfile", "/dev/null"], cwd=REPO, env=env, stdout=log.open("w"),
+        stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -159,9 +238,9 @@ def wrk(url: str, *, seconds: int, connections: int, headers: dict[str, str] | N
     argv = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
     for name, value in (headers or {}).items():
         argv += ["-H", f"{name}: {value}"]
-    cpu_before = cpu_seconds(pids)
+    cpu_before, load_before = cpu_seconds(pids), os.getloadavg()[0]
     out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
-    cpu = cpu_seconds(pids) - cpu_before
+    cpu, load_after = cpu_seconds(pids) - cpu_before, os.getloadavg()[0]
     lines = out.splitlines()
     rps = float(next(line for line in lines if line.startswith("Requests/sec")).split()[1])
     requests = int(next(line for line in lines if " requests in " in line).split()[0])
@@ -170,7 +249,7 @@ def wrk(url: str, *, seconds: int, connections: int, headers: dict[str, str] | N
     # Server CPU (web workers and their database backends) per request: what the rate would be on two cores
     # doing nothing else, on a machine where other work competes for them.
     cpu_ms = 1000 * cpu / requests if requests else float("nan")
-    return {"rps": rps, "p50": p50, "errors": errors, "server_cpu_ms": cpu_ms}
+    return {"rps": rps, "p50": p50, "errors": errors, "server_cpu_ms": cpu_ms, "load": (load_before, load_after)}
 
 
 def check(url: str, headers: dict[str, str], status: int) -> str:
@@ -189,7 +268,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--gunicorn-workers", type=int, default=4)
+    parser.add_argument("--gunicorn-workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8766)
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
@@ -206,54 +285,47 @@ def main() -> int:
 
     connections.close_all()
     # Throttling is etiquette for scripts; a load test from one address would only measure the 429s.
-    env = {**os.environ, "PYTHONPATH": f"{REPO}:{REPO / 'platform'}", "ARENA_API_RATE_ANON": "100000000/minute",
-           "ARENA_API_RATE_USER": "100000000/minute", "DJANGO_SETTINGS_MODULE": "arena.config.settings.local"}
-    targets = {"api": f"/api/v1/phases/{phase_id}/leaderboard", "page": "/c/bench/t/discrete/p/board/leaderboard/",
-               "csv": f"/api/v1/phases/{phase_id}/leaderboard.csv"}
+    env = {**os.environ, "PYTHONPATH": f"{REPO}:{REPO / 'platform'}:{REPO / 'benchmarks'}",
+           "ARENA_API_RATE_ANON": "100000000/minute", "ARENA_API_RATE_USER": "100000000/minute",
+           "DJANGO_SETTINGS_MODULE": "arena.config.settings.local", "BENCH_BOARD_READS_WSGI": "1"}
+    api, csv = f"/api/v1/phases/{phase_id}/leaderboard", f"/api/v1/phases/{phase_id}/leaderboard.csv"
+    targets = {"API first page, before": "/bench/before" + api, "API first page": api,
+               "API CSV, before": "/bench/before" + csv, "API CSV": csv,
+               "HTML page": "/c/bench/t/discrete/p/board/leaderboard/"}
     results: dict[str, list[dict]] = {}
+    web = start_web(args.port, args.gunicorn_workers, env, Path(var_dir) / "web.log")
+    base = f"http://127.0.0.1:{args.port}"
     try:
-        for conditional in (False, True):
-            web = start_web(args.port, args.gunicorn_workers, {**env, "ARENA_BOARD_CONDITIONAL": str(conditional)},
-                            Path(var_dir) / f"web-{conditional}.log")
-            base = f"http://127.0.0.1:{args.port}"
-            try:
-                wait_http(base + targets["api"])
-                working = {}
-                for name, path in targets.items():  # every worker opens its database connection
-                    try:
-                        for _ in range(3 * args.gunicorn_workers):
-                            check(base + path, {}, 200)
-                        working[name] = path
-                    except SystemExit as exc:
-                        print(f"  skipped {name}: {exc}", flush=True)
-                        results.setdefault(f"{name} skipped", []).append({"error": str(exc)})
-                pids = server_pids(web, url.rsplit("/", 1)[1])
-                cases = []
-                for name, path in working.items():
-                    etag = check(base + path, {}, 200)
-                    cases.append((f"{name} plain ({'on' if conditional else 'off'})", base + path, {}))
-                    if conditional:
-                        check(base + path, {"If-None-Match": etag}, 304)
-                        cases.append((f"{name} conditional", base + path, {"If-None-Match": etag}))
-                for _ in range(args.repeats):  # interleaved, so a burst of load elsewhere hits every case
-                    for label, target, headers in cases:
-                        print(f"  {label}...", flush=True)
-                        results.setdefault(label, []).append(
-                            wrk(target, seconds=args.seconds, connections=args.connections, headers=headers,
-                                pids=pids))
-            finally:
-                stop(web)
+        wait_http(base + api)
+        cases = []
+        for name, path in targets.items():
+            for _ in range(3 * args.gunicorn_workers):  # every worker opens its connection, fills its store
+                etag = check(base + path, {}, 200)
+            check(base + path, {"If-None-Match": etag}, 304)
+            cases.append((f"{name}, plain", base + path, {}))
+            cases.append((f"{name}, conditional (304)", base + path, {"If-None-Match": etag}))
+        pids = server_pids(web, url.rsplit("/", 1)[1])
+        for round_number in range(args.repeats):  # interleaved, so a burst of load elsewhere hits every case
+            for label, target, headers in cases:
+                run = wrk(target, seconds=args.seconds, connections=args.connections, headers=headers, pids=pids)
+                results.setdefault(label, []).append(run)
+                print(f"  round {round_number + 1}: {label}: {run['rps']:.0f}/s (load {run['load'][0]:.1f})",
+                      flush=True)
     finally:
+        stop(web)
         connections.close_all()
         drop_database(url)
-    skipped = {label: runs[0] for label, runs in results.items() if label.endswith("skipped")}
-    results = {label: runs for label, runs in results.items() if label not in skipped}
-    summary = {**skipped, **{label: {"median_rps": statistics.median(r["rps"] for r in runs),
+    summary = {label: {"median_rps": statistics.median(r["rps"] for r in runs),
                        "runs_rps": [r["rps"] for r in runs], "p50_latency": [r["p50"] for r in runs],
+                       "load_average": [round(max(r["load"]), 1) for r in runs],
                        "server_cpu_ms_per_request": round(statistics.median(r["server_cpu_ms"] for r in runs), 3),
                        "two_core_capacity_rps": round(2000 / statistics.median(r["server_cpu_ms"] for r in runs)),
                        "errors": sorted({r["errors"] for r in runs if r["errors"]})}
-               for label, runs in results.items()}}
+               for label, runs in results.items()}
+    for name in ("API first page", "API CSV"):
+        for kind in ("plain", "conditional (304)"):
+            before, after = summary[f"{name}, before, {kind}"], summary[f"{name}, {kind}"]
+            after["after_over_before"] = round(after["median_rps"] / before["median_rps"], 2)
     print(json.dumps({"board_submissions": args.submissions, "teams": args.teams, "full_refresh_s": refresh_s,
                       "cpus": os.cpu_count(), "gunicorn_workers": args.gunicorn_workers,
                       "connections": args.connections, "seconds": args.seconds, "repeats": args.repeats,

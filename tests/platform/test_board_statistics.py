@@ -192,10 +192,10 @@ def test_api_and_csv_carry_the_statistics(client, world):
     assert f"{top['interval']['low']:.4f}–{top['interval']['high']:.4f}" in page
 
 
-def _private_marks(phase) -> set[str]:
-    """Distinctive strings of the private board's statistics: interval bounds and p-values."""
+def _marks(phase, split: str) -> set[str]:
+    """Distinctive strings of a board's statistics: interval bounds and p-values."""
     marks = set()
-    for e in _board(phase, "private"):
+    for e in _board(phase, split):
         stats = e.statistics
         for value in (stats["interval"]["low"], stats["interval"]["high"], stats.get("p_vs_next")):
             if value not in (None, 0.0, 1.0):
@@ -203,13 +203,18 @@ def _private_marks(phase) -> set[str]:
     return marks
 
 
+def _private_marks(phase) -> set[str]:
+    """The private board's marks that the public board does not show too (a p-value of 1,000 resamples,
+    e.g. 0.476, may well be both; finding it proves nothing)."""
+    return _marks(phase, "private") - _marks(phase, "public")
+
+
 @pytest.mark.parametrize("who", ["anonymous", "member"])
 def test_hidden_split_statistics_show_nowhere_until_the_reveal(client, world, who):
     phase = world["phase"]
     leaderboard_statistics_refresh(phase_id=phase.pk)
     marks = _private_marks(phase)
-    public_marks = {f"{e.statistics['interval']['low']:.4f}" for e in _board(phase, "public")}
-    assert marks and not marks & public_marks
+    assert len(marks) >= 4
     if who == "member":
         client.force_login(world["member"])
     phase_page = f"/c/{phase.track.challenge.slug}/t/{phase.track.slug}/p/{phase.slug}/"

@@ -13,11 +13,18 @@ alone, so it does not move with the scores nobody may see yet.
 Shared caches (``Cache-Control: public``) may hold only what an anonymous reader gets, for
 ``ARENA_BOARD_CACHE_SECONDS``; everything else is ``private``, and organisers' views (hidden boards) are never
 stored at all.
+
+Each web process also keeps the full answers it rendered (``board_bodies``), by path and ETag: the ETag is
+formed from everything an answer shows, so an answer stored under it is current exactly as long as a 304 for it
+would be, and a refresh (which moves ``refreshed_at``) retires it on the very next read. Only answers every
+holder of the ETag may see are stored: never a refusal, never an organiser's, never a page naming its reader.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +32,8 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.messages import get_messages
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers
@@ -32,7 +41,7 @@ from django.utils.http import http_date
 
 from arena.challenges.models import Phase
 from arena.challenges.permissions import is_organiser
-from arena.challenges.selectors import phase_visible_by_slugs
+from arena.challenges.selectors import challenge_is_visible_to
 from arena.challenges.visibility import (
     board_to_read,
     default_split,
@@ -42,6 +51,7 @@ from arena.challenges.visibility import (
 )
 from arena.core.errors import DomainError
 from arena.factsheets.selectors import factsheet_questions
+from arena.leaderboards.exports import snapshot_csv
 from arena.leaderboards.models import LeaderboardSnapshot
 from arena.teams.selectors import team_of
 
@@ -52,6 +62,90 @@ PHASE_FIELDS = ("slug", "title", "board_visibility", "frozen_at", "private_revea
 TRACK_FIELDS = ("slug", "title", "scorer_key", "tie_break_metrics")
 CHALLENGE_FIELDS = ("slug", "title")
 VARY = ("Cookie", "Authorization")
+#: What the board API reads of a phase, its track and its challenge: the fields above, visibility and the
+#: answer's head. A board read selects these columns only (a phase with its track and challenge is ~80).
+BOARD_PHASE_COLUMNS = (
+    *PHASE_FIELDS, "track", "opens_at", "reference_public",
+    *(f"track__{name}" for name in TRACK_FIELDS), "track__challenge",
+    *(f"track__challenge__{name}" for name in CHALLENGE_FIELDS), "track__challenge__is_published",
+)
+#: What validators and readers need of a snapshot (its CSV is read only when sent).
+SNAPSHOT_COLUMNS = ("phase", "split", "rows", "refreshed_at", "statistics_refreshed_at")
+
+
+def board_phases() -> QuerySet[Phase]:
+    """Phases with their track and challenge, holding the columns a board read needs and no others."""
+    return Phase.objects.select_related("track__challenge").only(*BOARD_PHASE_COLUMNS)
+
+
+class CompiledRead:
+    """``queryset(*args).first()`` with the queryset compiled once per process and database.
+
+    Building and compiling a query is most of what a board read costs in Python (more than the round trip):
+    the board's validator queries keep the SQL the ORM wrote for them and only send new parameters. The SQL is
+    the ORM's own for ``queryset``, rows become models as the ORM makes them (``Model.from_db``, the database's
+    converters, related models set in place), so nothing here knows a column."""
+
+    def __init__(self, queryset: Callable[..., QuerySet]):
+        self.queryset = queryset
+        self._compiled: dict[str, tuple] = {}
+
+    def first(self, *args):
+        alias = DEFAULT_DB_ALIAS
+        compiled = self._compiled.get(alias)
+        if compiled is None:
+            queryset = self.queryset(*args)[:1]
+            compiler = queryset.query.get_compiler(using=alias)
+            sql, params = compiler.as_sql()
+            if tuple(params) != args:  # the parameters are not the arguments as given: no shortcut
+                return queryset.first()
+            columns = [column for column, _, _ in compiler.select]
+            compiled = (sql, compiler.klass_info, columns, list(compiler.get_converters(columns).items()))
+            self._compiled[alias] = compiled
+        sql, klass_info, columns, converters = compiled
+        connection = connections[alias]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, args)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        row = list(row)
+        for position, (functions, expression) in converters:
+            for function in functions:
+                row[position] = function(row[position], expression, connection)
+        return self._model(klass_info, columns, row, alias)
+
+    def _model(self, klass_info: dict, columns: list, row: list, alias: str):
+        positions = klass_info["select_fields"]
+        obj = klass_info["model"].from_db(alias, [columns[i].target.attname for i in positions],
+                                          [row[i] for i in positions])
+        for related_info in klass_info.get("related_klass_infos", ()):
+            related_info["local_setter"](obj, self._model(related_info, columns, row, alias))
+        return obj
+
+
+_board_phase = CompiledRead(lambda phase_id: board_phases().filter(pk=phase_id))
+_board_snapshot = CompiledRead(lambda phase_id, board: LeaderboardSnapshot.objects.filter(
+    phase_id=phase_id, split=board).order_by("pk").only(*SNAPSHOT_COLUMNS))
+
+
+def board_phase(*, phase_id: int) -> Phase | None:
+    """The phase with its track and challenge as ``board_phases()`` reads it, or None."""
+    return _board_phase.first(phase_id)
+
+
+# Chained filters: the SQL's parameters in the arguments' order.
+_page_phase = CompiledRead(lambda slug, track_slug, phase_slug: Phase.objects.select_related(
+    "track__challenge").filter(track__challenge__slug=slug).filter(track__slug=track_slug).filter(slug=phase_slug))
+
+
+def board_page_phase(*, user, slug: str, track_slug: str, phase_slug: str) -> Phase | None:
+    """The phase (with its track and challenge, in full) a board page's URL names, if its challenge is visible to
+    ``user``: ``phase_visible_by_slugs`` by one compiled query, the challenge's visibility checked in Python."""
+    phase = _page_phase.first(slug, track_slug, phase_slug)
+    if phase is None or not challenge_is_visible_to(phase.track.challenge, user):
+        return None
+    return phase
 
 
 @dataclass(frozen=True)
@@ -80,7 +174,7 @@ def board_read(*, phase: Phase, split: str, user, now: datetime | None = None) -
         board = board_to_read(phase, split, organiser=organiser, now=now)
     except DomainError as exc:
         return BoardRead(phase, split, organiser, visible, None, None, exc)
-    snapshot = LeaderboardSnapshot.objects.filter(phase=phase, split=board).defer("csv").first()
+    snapshot = _board_snapshot.first(phase.pk, board)
     return BoardRead(phase, split, organiser, visible, board, snapshot, None)
 
 
@@ -88,7 +182,7 @@ def board_csv(read: BoardRead) -> str:
     """The CSV of the board read (empty before its first refresh)."""
     if read.snapshot is None:
         return ""
-    return LeaderboardSnapshot.objects.filter(pk=read.snapshot.pk).values_list("csv", flat=True).first() or ""
+    return snapshot_csv(snapshot_id=read.snapshot.pk)
 
 
 @dataclass(frozen=True)
@@ -156,10 +250,71 @@ def _stamp(response: HttpResponse, validators: BoardValidators, *, private: bool
     return response
 
 
+class BoardBodies:
+    """Full answers of boards rendered by this process, by path and ETag: a least-recently-used store of at most
+    ``ARENA_BOARD_BODY_CACHE_MB`` of content (0: store nothing)."""
+
+    def __init__(self):
+        self._answers: OrderedDict[str, tuple[bytes, list[tuple[str, str]]]] = OrderedDict()  # by path and ETag
+        self._bytes = 0
+        self._lock = threading.Lock()  # threaded workers share the store
+
+    def get(self, key: str) -> HttpResponse | None:
+        with self._lock:
+            stored = self._answers.get(key)
+            if stored is None:
+                return None
+            self._answers.move_to_end(key)
+        content, headers = stored
+        response = HttpResponse(content)
+        for name, value in headers:
+            response[name] = value
+        return response
+
+    @property
+    def max_bytes(self) -> int:
+        return settings.ARENA_BOARD_BODY_CACHE_MB * 1024 * 1024
+
+    def put(self, key: str, response: HttpResponse) -> None:
+        content, max_bytes = response.content, self.max_bytes
+        if len(content) > max_bytes:
+            return
+        with self._lock:
+            if key in self._answers:
+                return
+            self._answers[key] = (content, list(response.items()))
+            self._bytes += len(content)
+            while self._bytes > max_bytes:
+                _, (dropped, _) = self._answers.popitem(last=False)
+                self._bytes -= len(dropped)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._answers.clear()
+            self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+
+#: This process's store of rendered board answers.
+board_bodies = BoardBodies()
+
+
+def _storable(request: HttpRequest, response: HttpResponse) -> bool:
+    # A full answer that sets nothing for its reader: no cookie now, none the CSRF middleware adds later.
+    return (response.status_code == 200 and not response.cookies and not response.streaming
+            and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE"))
+
+
 def board_response(request: HttpRequest, read: BoardRead, *, representation: str,
-                   render: Callable[[], HttpResponse], extra: Iterable = ()) -> HttpResponse:
+                   render: Callable[[], HttpResponse], extra: Iterable = (), shared: bool = True) -> HttpResponse:
     """``render()``'s response with the board's validators and caching rule, or 304 Not Modified when the
-    request's ``If-None-Match``/``If-Modified-Since`` still hold (without calling ``render``)."""
+    request's ``If-None-Match``/``If-Modified-Since`` still hold (without calling ``render``).
+
+    ``shared``: whether every reader with the same ETag gets the same answer (false for a page naming its
+    reader); then a non-organiser's full answer is kept in ``board_bodies`` and served from there while the
+    ETag holds."""
     if not settings.ARENA_BOARD_CONDITIONAL:
         return render()
     validators = board_validators(request, read, representation=representation, extra=extra)
@@ -169,7 +324,15 @@ def board_response(request: HttpRequest, read: BoardRead, *, representation: str
         not_modified = get_conditional_response(request, etag=validators.etag, last_modified=last_modified)
         if not_modified is not None:
             return _stamp(not_modified, validators)
-    return _stamp(render(), validators, private=messages)
+    keep = shared and read.refusal is None and not read.organiser and not messages and board_bodies.max_bytes > 0
+    # The page links back to its own path (e.g. after signing in): an answer is kept per path and ETag.
+    key = f"{request.path}\n{validators.etag}"
+    response = board_bodies.get(key) if keep else None
+    if response is None:
+        response = render()
+        if keep and _storable(request, response):
+            board_bodies.put(key, response)
+    return _stamp(response, validators, private=messages)
 
 
 def _reader(request: HttpRequest, phase: Phase) -> list:
@@ -197,8 +360,7 @@ def board_page_conditional(representation: str):
 
             if not settings.ARENA_BOARD_CONDITIONAL:
                 return render()
-            phase = phase_visible_by_slugs(user=request.user, slug=slug, track_slug=track_slug,
-                                           phase_slug=phase_slug)
+            phase = board_page_phase(user=request.user, slug=slug, track_slug=track_slug, phase_slug=phase_slug)
             if phase is None:
                 return render()  # the view's own 404
             read = board_read(phase=phase, split=request.GET.get("split") or default_split(phase),
@@ -209,7 +371,9 @@ def board_page_conditional(representation: str):
                 now = timezone.now()
                 extra = [*_reader(request, phase), describe_board(phase, now), describe_entry_rule(phase),
                          list(factsheet_questions(phase).filter(on_leaderboard=True).values_list("pk", "key", "text"))]
-            return board_response(request, read, representation=representation, render=render, extra=extra)
+            shared = not getattr(request.user, "is_authenticated", False)  # the page names its reader
+            return board_response(request, read, representation=representation, render=render, extra=extra,
+                                  shared=shared)
 
         return wrapped
 

@@ -1,13 +1,19 @@
-"""Rendering stored leaderboard rows as JSON and CSV (done once per refresh, not per read)."""
+"""Rendering stored leaderboard rows as JSON (once per change of a row) and CSV (once per change of a board,
+by its first reader after the change, or by a full refresh)."""
 
 from __future__ import annotations
 
 import io
+import json
 import math
 from collections.abc import Iterable
 
+import scorers
+from arena.challenges.models import Phase
 from arena.core.csv_safety import SafeCsvWriter
-from arena.leaderboards.models import LeaderboardEntry
+from arena.factsheets.selectors import factsheet_questions
+from arena.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot
+from arena.leaderboards.selectors import leaderboard_protocol
 
 
 def _number(value) -> float | None:
@@ -33,14 +39,23 @@ def entry_statistics(e: LeaderboardEntry) -> dict:
 
 
 def entry_as_dict(e: LeaderboardEntry) -> dict:
+    """The entry's API row. The statistics come first and the place last: a re-ranking rewrites the end of the
+    stored JSON in place, and a change of the board's order drops the statistics from its start
+    (``arena.leaderboards.ranking``)."""
     return {
-        "rank": e.rank, "public_rank": e.public_rank, "position": e.position, "team_name": e.team_name,
+        **entry_statistics(e),
+        "team_name": e.team_name,
         "method_name": e.method_name, "is_baseline": e.is_baseline, "score": _number(e.score),
         "metrics": {k: _number(v) for k, v in e.metrics.items()}, "entries_count": e.entries_count,
         "submitted_at": e.submitted_at.isoformat().replace("+00:00", "Z"), "submission": e.submission_id,
         "answers": e.answers, "conditions": {name: _number(v) for name, v in (e.conditions or {}).items()},
-        **entry_statistics(e),
+        "rank": e.rank, "public_rank": e.public_rank, "position": e.position,
     }
+
+
+def entry_row_json(e: LeaderboardEntry) -> str:
+    """The entry's API row as stored (``LeaderboardEntry.row_json``)."""
+    return json.dumps(entry_as_dict(e), separators=(",", ":"), allow_nan=False)
 
 
 def _statistics_cells(e: LeaderboardEntry) -> list:
@@ -84,3 +99,36 @@ def leaderboard_csv(entries: Iterable[LeaderboardEntry], *, metric_names: list[s
         row += [e.answers.get(key, "") for key in answer_keys]
         writer.writerow(row)
     return out.getvalue()
+
+
+def leaderboard_csv_columns(phase: Phase, scorer) -> tuple[list[str], list[str], list[str]]:
+    """The CSV's metric, condition and fact-sheet answer columns of the phase's boards."""
+    protocol = leaderboard_protocol(phase)
+    condition_names = protocol.names if protocol is not None else []
+    answer_keys = list(factsheet_questions(phase).filter(on_leaderboard=True).values_list("key", flat=True))
+    return list(scorer.metric_names), condition_names, answer_keys
+
+
+def board_csv_render(*, phase: Phase, board: str) -> str:
+    """The CSV of the board's stored rows as they are now."""
+    metric_names, condition_names, answer_keys = leaderboard_csv_columns(phase, scorers.get_scorer(
+        phase.track.scorer_key))
+    entries = LeaderboardEntry.objects.filter(phase=phase, split=board).order_by("position").defer(
+        "row_json", "rank_key", "order_key")
+    return leaderboard_csv(entries, metric_names=metric_names, split=board, answer_keys=answer_keys,
+                           condition_names=condition_names)
+
+
+def snapshot_csv(*, snapshot_id: int) -> str:
+    """The CSV of a stored board, equal to its current rows: the stored one, or, when the rows changed since it
+    was rendered (``LeaderboardSnapshot.csv_stale``), rendered now and stored unless the board moved meanwhile."""
+    snapshot = LeaderboardSnapshot.objects.filter(pk=snapshot_id).select_related("phase__track").first()
+    if snapshot is None:
+        return ""
+    if not snapshot.csv_stale:
+        return snapshot.csv
+    csv = board_csv_render(phase=snapshot.phase, board=snapshot.split)
+    # Every change of the rows moves the refresh time: a board refreshed after the read above keeps its mark.
+    LeaderboardSnapshot.objects.filter(pk=snapshot_id, refreshed_at=snapshot.refreshed_at, csv_stale=True).update(
+        csv=csv, csv_stale=False)
+    return csv

@@ -30,15 +30,23 @@ class LeaderboardEntry(models.Model):
     #: ``{"interval": {"low", "high", "level"}, "p_vs_next", "rank_range": [best, worst], "tie_group"}``;
     #: null until computed after the board changed, and on tracks without resampling.
     statistics = models.JSONField(null=True, blank=True)
-    #: The row as the API sends it, rendered when the board is ranked.
+    #: The row as the API sends it, rendered when the board is ranked. It ends with the entry's
+    #: ``"rank"``, ``"public_rank"`` and ``"position"``, which a re-ranking rewrites in place.
     row_json = models.TextField(default="{}")
+    #: The entry's sort key as bytes whose order is the board's (``arena.leaderboards.ranking``): equal
+    #: ``rank_key`` share a rank; ``order_key`` (``rank_key``, then the submission time and id) is unique
+    #: and ascends with the position, so placing one entry is an index lookup.
+    rank_key = models.BinaryField(default=b"")
+    order_key = models.BinaryField(default=b"")
 
     class Meta:
         ordering = ["phase", "split", "position"]
         constraints = [
             models.UniqueConstraint(fields=["phase", "split", "submission"], name="one_row_per_submission"),
         ]
-        indexes = [models.Index(fields=["phase", "split", "position"])]
+        indexes = [models.Index(fields=["phase", "split", "position"]),
+                   models.Index(fields=["phase", "split", "order_key"], name="board_order_key"),
+                   models.Index(fields=["phase", "team", "split"], name="board_team_entries")]
 
     def __str__(self) -> str:
         return f"{self.phase_id}/{self.split} #{self.rank}: {self.team_name or self.method_name}"
@@ -59,6 +67,12 @@ class LeaderboardSnapshot(models.Model):
     statistics_refreshed_at = models.DateTimeField(null=True, blank=True)
     #: Set while a statistics task for the phase is waiting: later changes of the board join it.
     statistics_queued_at = models.DateTimeField(null=True, blank=True)
+    #: Set when the rows changed after ``csv`` was rendered; the next reader renders it again
+    #: (``arena.leaderboards.exports.snapshot_csv``), so a scoring never renders it under the phase lock.
+    csv_stale = models.BooleanField(default=False)
+    #: The ranking rule the entries' keys encode (``arena.leaderboards.ranking.ranking_rule``); a board
+    #: ranked under another rule (or before keys were stored) is ranked in full once.
+    ranked_by = models.CharField(max_length=500, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["phase", "split"], name="one_snapshot_per_board")]

@@ -27,8 +27,12 @@ def leaderboard_snapshot(*, phase: Phase, split: str, user, with_csv: bool = Fal
     Same visibility rules as ``leaderboard_for_phase``.
     """
     board = leaderboard_board(phase=phase, split=split, user=user)
-    snapshots = LeaderboardSnapshot.objects.filter(phase=phase, split=board)
-    return (snapshots if with_csv else snapshots.defer("csv")).first()
+    snapshot = LeaderboardSnapshot.objects.filter(phase=phase, split=board).defer("csv").first()
+    if with_csv and snapshot is not None:
+        from arena.leaderboards.exports import snapshot_csv  # exports renders with this module's selectors
+
+        snapshot.csv = snapshot_csv(snapshot_id=snapshot.pk)
+    return snapshot
 
 
 def leaderboard_for_phase(*, phase: Phase, split: str, user) -> QuerySet[LeaderboardEntry]:

@@ -7,7 +7,6 @@ organiser actions that touch many teams (re-runs, disqualifications) recompute e
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from collections import Counter, defaultdict
@@ -19,17 +18,27 @@ import kombu.exceptions
 import numpy as np
 from celery import current_app
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db import models, transaction
+from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
 import scorers
 from arena.challenges.models import BoardVisibility, EntryRule, Phase, Track
 from arena.challenges.visibility import FROZEN
-from arena.factsheets.selectors import factsheet_answers_of, factsheet_questions
-from arena.leaderboards.exports import entry_as_dict, leaderboard_csv
+from arena.factsheets.selectors import factsheet_answers_of
+from arena.leaderboards.exports import board_csv_render, entry_row_json, leaderboard_csv, leaderboard_csv_columns
 from arena.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot, SampleRecord
-from arena.leaderboards.selectors import leaderboard_protocol
+from arena.leaderboards.ranking import (
+    AFTER_PREFIX,
+    Placed,
+    board_move,
+    order_key,
+    public_rank_clear,
+    public_ranks_follow,
+    rank_key,
+    ranking_rule,
+    statistics_clear,
+)
 from arena.leaderboards.statistics import BoardRow, board_statistics
 from arena.submissions.models import ScoreSplit, SubmissionScore, SubmissionStatus
 from scorers.stats import board_seed, paired_resample_scores
@@ -149,21 +158,10 @@ def _counted(phase: Phase, entries: list[tuple[int, dict]], row) -> dict[str, tu
     return {PUBLIC: best_public, PRIVATE: best(pool, PRIVATE)}
 
 
-def _stored(phase: Phase, split: str, exclude: Q | None, keyed) -> list[_Row]:
-    entries = LeaderboardEntry.objects.filter(phase=phase, split=split)
-    if exclude is not None:
-        entries = entries.exclude(exclude)
-    return [
-        keyed(_Row(e["submission_id"], e["team_id"], e["team_name"], e["method_name"], e["submitted_at"],
-                   e["is_baseline"], e["score"], e["metrics"], e["entries_count"], conditions=e["conditions"]))
-        for e in entries.values("submission_id", "team_id", "team_name", "method_name", "submitted_at",
-                                "is_baseline", "score", "metrics", "entries_count", "conditions")
-    ]
-
-
 def _rank(rows: list[_Row]) -> list[tuple[int | None, int, _Row]]:
-    """Best first; teams get competition ranks (equal keys share a rank), baselines get none."""
-    rows.sort(key=lambda r: (r.key, -r.submitted_at.timestamp()), reverse=True)
+    """Best first (then the earlier submission, then the smaller id); teams get competition ranks (equal keys
+    share a rank), baselines get none."""
+    rows.sort(key=lambda r: (r.key, -r.submitted_at.timestamp(), -r.submission_id), reverse=True)
     ranked = []
     team_position = 0
     previous_key, previous_rank = None, 0
@@ -191,37 +189,42 @@ def leaderboard_refresh(*, phase_id: int, team_ids: Iterable[int | None] | None 
     """Re-rank the boards of a phase (public, private, and frozen where it freezes) and store them;
     returns the number of rows per board.
 
-    ``team_ids`` limits the recomputation to those teams (``None`` in it: the baselines);
-    without it every entry is recomputed from the scores.
+    ``team_ids`` limits the recomputation to those teams (``None`` in it: the baselines): their entries
+    are recomputed and moved in place among the stored others, and each changed board's CSV is rendered
+    again by its next reader. Without it every entry is recomputed from the scores and every board rewritten.
     """
     # The lock serialises refreshes of one phase, so concurrent scorings cannot interleave.
     phase = leaderboard_lock_phase(phase_id=phase_id)
     track = phase.track
     scorer = scorers.get_scorer(track.scorer_key)
     tie_breaks = list(track.tie_break_metrics or [])
+    rule = ranking_rule(scorer, tie_breaks)
 
     def keyed(r: _Row) -> _Row:
         r.key = _sort_key(r.score, r.metrics, scorer=scorer, tie_breaks=tie_breaks)
         return r
 
     frozen = phase.board_visibility == BoardVisibility.FROZEN and phase.frozen_at is not None
-    if frozen and team_ids is not None and not LeaderboardSnapshot.objects.filter(phase=phase, split=FROZEN).exists():
-        team_ids = None  # the board has just become frozen: rank every team for it once
-    scope = submission_scope = None
+    stored = {}
     if team_ids is not None:
-        ids = set(team_ids)
-        teams = [i for i in ids if i is not None]
-        scope, submission_scope = Q(team_id__in=teams), Q(submission__team_id__in=teams)
-        if None in ids:
-            scope |= Q(is_baseline=True)
-            submission_scope |= Q(submission__is_baseline=True)
-    boards = _recompute(phase, submission_scope, keyed=keyed)
-    if frozen:
-        boards[FROZEN] = _recompute(phase, submission_scope, keyed=keyed, before=phase.frozen_at)[PUBLIC]
-    if scope is not None:
-        for board, rows in boards.items():
-            rows += _stored(phase, board, scope, keyed)
+        stored = {split: rest for split, *rest in LeaderboardSnapshot.objects.filter(phase=phase).values_list(
+            "split", "ranked_by", "rows", "statistics_refreshed_at")}
+    # A board just frozen, a board not stored yet, or one keyed under another rule is ranked in full once.
+    if team_ids is not None and {split: ranked_by for split, (ranked_by, _, _) in stored.items()} == {
+            board: rule for board in (PUBLIC, PRIVATE, *([FROZEN] if frozen else []))}:
+        counts = _refresh_teams(phase, set(team_ids), keyed=keyed, frozen=frozen, snapshots=stored)
+    else:
+        counts = _refresh_all(phase, scorer, rule, keyed=keyed, frozen=frozen)
+    # The entries' statistics are computed after the commit, off the phase lock (see below).
+    transaction.on_commit(lambda: leaderboard_statistics_request(phase_id=phase_id))
+    return counts
 
+
+def _refresh_all(phase: Phase, scorer, rule: str, *, keyed, frozen: bool) -> dict[str, int]:
+    """Every entry recomputed from the scores and every board stored anew (organiser actions)."""
+    boards = _recompute(phase, None, keyed=keyed)
+    if frozen:
+        boards[FROZEN] = _recompute(phase, None, keyed=keyed, before=phase.frozen_at)[PUBLIC]
     ranked_boards = {board: _rank(rows) for board, rows in boards.items()}
     public_rank_of = {r.team_id: rank for rank, _, r in ranked_boards[PUBLIC] if not r.is_baseline}
 
@@ -230,21 +233,18 @@ def leaderboard_refresh(*, phase_id: int, team_ids: Iterable[int | None] | None 
     for board, sid, score, stats in LeaderboardEntry.objects.filter(phase=phase).order_by("position").values_list(
             "split", "submission_id", "score", "statistics"):
         previous[board].append((sid, score, stats))
+    # A CSV left to its next reader is compared as that reader would get it.
+    stale = {board: board_csv_render(phase=phase, board=board) for board in LeaderboardSnapshot.objects.filter(
+        phase=phase, csv_stale=True, split__in=list(boards)).values_list("split", flat=True)}
     LeaderboardEntry.objects.filter(phase=phase).delete()
     LeaderboardSnapshot.objects.filter(phase=phase).exclude(split__in=list(boards)).delete()
-    metric_names, condition_names, answer_keys = _csv_columns(phase, scorer)
+    metric_names, condition_names, answer_keys = leaderboard_csv_columns(phase, scorer)
     answers = factsheet_answers_of({r.submission_id for ranked in ranked_boards.values() for _, _, r in ranked},
                                    leaderboard_only=True) if answer_keys else {}
     for board, ranked in ranked_boards.items():
         entries = [
-            LeaderboardEntry(
-                phase=phase, split=board, submission_id=r.submission_id, team_id=r.team_id,
-                is_baseline=r.is_baseline, rank=rank, position=position, score=r.score, metrics=r.metrics,
-                conditions=r.conditions,
-                public_rank=public_rank_of.get(r.team_id) if board == PRIVATE and not r.is_baseline else None,
-                team_name=r.team_name, method_name=r.method_name, submitted_at=r.submitted_at,
-                entries_count=r.entries_count, answers=answers.get(r.submission_id, {}),
-            )
+            _entry(phase, board, r, rank=rank, position=position, answers=answers.get(r.submission_id, {}),
+                   public_rank=public_rank_of.get(r.team_id) if board == PRIVATE and not r.is_baseline else None)
             for rank, position, r in ranked
         ]
         before = previous.get(board, [])
@@ -252,27 +252,125 @@ def leaderboard_refresh(*, phase_id: int, team_ids: Iterable[int | None] | None 
         for entry, (_, _, stats) in zip(entries, before if unchanged else [], strict=False):
             entry.statistics = stats
         for entry in entries:
-            entry.row_json = json.dumps(entry_as_dict(entry), separators=(",", ":"), allow_nan=False)
+            entry.row_json = entry_row_json(entry)
         LeaderboardEntry.objects.bulk_create(entries, batch_size=1000)
         csv = leaderboard_csv(entries, metric_names=metric_names, split=board, answer_keys=answer_keys,
                               condition_names=condition_names)
         # An unchanged board keeps its refresh time, the board's HTTP validator (``arena.leaderboards.caching``):
         # the frozen and public boards must not move with entries that only the hidden boards show.
-        if not LeaderboardSnapshot.objects.filter(phase=phase, split=board, rows=len(entries), csv=csv).exists():
-            LeaderboardSnapshot.objects.update_or_create(phase=phase, split=board,
-                                                         defaults={"rows": len(entries), "csv": csv, **(
-                                                             {} if unchanged else {"statistics_refreshed_at": None})})
-    # The entries' statistics are computed after the commit, off the phase lock (see below).
-    transaction.on_commit(lambda: leaderboard_statistics_request(phase_id=phase_id))
+        snapshot = LeaderboardSnapshot.objects.filter(phase=phase, split=board).values_list(
+            "rows", "csv", "csv_stale", "ranked_by").first()
+        if snapshot is None or (snapshot[0], stale.get(board, snapshot[1])) != (len(entries), csv):
+            LeaderboardSnapshot.objects.update_or_create(phase=phase, split=board, defaults={
+                "rows": len(entries), "csv": csv, "csv_stale": False, "ranked_by": rule,
+                **({} if unchanged else {"statistics_refreshed_at": None})})
+        elif snapshot[2:] != (False, rule):  # the same board: its CSV and keys stored, its refresh time kept
+            LeaderboardSnapshot.objects.filter(phase=phase, split=board).update(csv=csv, csv_stale=False,
+                                                                                ranked_by=rule)
     return {board: len(ranked) for board, ranked in ranked_boards.items()}
 
 
-def _csv_columns(phase: Phase, scorer) -> tuple[list[str], list[str], list[str]]:
-    """The CSV's metric, condition and fact-sheet answer columns of the phase's boards."""
-    protocol = leaderboard_protocol(phase)
-    condition_names = protocol.names if protocol is not None else []
-    answer_keys = list(factsheet_questions(phase).filter(on_leaderboard=True).values_list("key", flat=True))
-    return list(scorer.metric_names), condition_names, answer_keys
+def _entry(phase: Phase, board: str, r: _Row, *, rank: int | None, position: int, answers: dict,
+           public_rank: int | None, statistics: dict | None = None) -> LeaderboardEntry:
+    ranking = rank_key(r.key)
+    return LeaderboardEntry(
+        phase=phase, split=board, submission_id=r.submission_id, team_id=r.team_id, is_baseline=r.is_baseline,
+        rank=rank, position=position, score=r.score, metrics=r.metrics, conditions=r.conditions,
+        public_rank=public_rank, team_name=r.team_name, method_name=r.method_name, submitted_at=r.submitted_at,
+        entries_count=r.entries_count, answers=answers, statistics=statistics, rank_key=ranking,
+        order_key=order_key(ranking, r.submitted_at, r.submission_id))
+
+
+#: What a stored entry holds besides its place: equal in all of them, an entry has not changed.
+_CONTENT = ("submission_id", "team_id", "is_baseline", "score", "metrics", "conditions", "team_name", "method_name",
+            "submitted_at", "entries_count", "answers", "order_key")
+
+
+def _refresh_teams(phase: Phase, ids: set[int | None], *, keyed, frozen: bool, snapshots: dict) -> dict[str, int]:
+    """Recompute the entries of the teams in ``ids`` (``None``: the baselines) and move each changed one to its
+    place on each board; the other entries change only in place (position, rank, public rank).
+    ``snapshots``: each board's ``(ranked_by, rows, statistics_refreshed_at)``."""
+    teams = [i for i in ids if i is not None]
+    submission_scope, scope = Q(submission__team_id__in=teams), Q(team_id__in=teams)
+    if None in ids:
+        submission_scope |= Q(submission__is_baseline=True)
+        scope |= Q(is_baseline=True)
+    boards = _recompute(phase, submission_scope, keyed=keyed)
+    if frozen:
+        boards[FROZEN] = _recompute(phase, submission_scope, keyed=keyed, before=phase.frozen_at)[PUBLIC]
+    new_ids = {r.submission_id for rows in boards.values() for r in rows}
+    answers = factsheet_answers_of(new_ids, leaderboard_only=True) if new_ids else {}
+    old: dict[str, dict] = defaultdict(dict)
+    for e in LeaderboardEntry.objects.filter(scope, phase=phase).defer("row_json"):
+        old[e.split][(e.is_baseline, e.submission_id if e.is_baseline else e.team_id)] = e
+
+    changed: dict[str, bool] = {}  # board: whether its order changed too
+    rows_delta: dict[str, int] = defaultdict(int)
+    for board in (PUBLIC, PRIVATE, FROZEN):
+        if board not in boards:
+            continue
+        # A team has one entry per board, a baseline one per submission.
+        new = {(r.is_baseline, r.submission_id if r.is_baseline else r.team_id): r for r in boards[board]}
+        for who in sorted(set(new) | set(old[board])):
+            before, r = old[board].get(who), new.get(who)
+            entry = None
+            if r is not None:
+                entry = _entry(phase, board, r, rank=None, position=0, answers=answers.get(r.submission_id, {}),
+                               public_rank=None)
+                if before is not None and all(getattr(before, f) == getattr(entry, f) for f in _CONTENT):
+                    continue  # the stored entry is this one
+            reordered, public_ranks = _move(phase, board, before, entry)
+            changed[board] = changed.get(board, False) or reordered
+            if public_ranks:
+                changed[PRIVATE] = changed.get(PRIVATE, False)
+            rows_delta[board] += (entry is not None) - (before is not None)
+    # A board whose order changed loses its statistics (entries have them only once they were computed).
+    reordered = [board for board, order_changed in changed.items() if order_changed]
+    with_statistics = [board for board in reordered if snapshots[board][2] is not None]
+    if with_statistics:
+        statistics_clear(phase_id=phase.pk, boards=with_statistics)
+    if changed:
+        LeaderboardSnapshot.objects.filter(phase=phase, split__in=list(changed)).update(
+            rows=Case(*[When(split=board, then=F("rows") + delta) for board, delta in rows_delta.items()],
+                      default=F("rows"), output_field=models.PositiveIntegerField()),
+            statistics_refreshed_at=Case(When(split__in=reordered, then=None), default=F("statistics_refreshed_at")),
+            refreshed_at=timezone.now(), csv_stale=True)
+    return {board: rows + rows_delta.get(board, 0) for board, (_, rows, _) in snapshots.items()}
+
+
+def _move(phase: Phase, board: str, before: LeaderboardEntry | None, entry: LeaderboardEntry | None
+          ) -> tuple[bool, int]:
+    """Replace ``before`` (None: not on the board) by ``entry`` (None: leaves the board) in place; returns
+    whether the board's order (its submissions and scores, position by position) changed, and how many
+    private rows took a new public rank."""
+    stored = entry if entry is not None else before
+    team, baseline = stored.team_id, stored.is_baseline
+    place = Placed(before.pk, before.position, bytes(before.rank_key), bytes(before.order_key)) \
+        if before is not None else None
+    position, rank, public_rank = board_move(
+        phase_id=phase.pk, board=board, old=place, ranked=not baseline,
+        new_order_key=entry.order_key if entry is not None else None,
+        new_rank_key=entry.rank_key if entry is not None else None,
+        public_rank_team=team if board == PRIVATE and not baseline else None)
+    same_place = False
+    if entry is not None:
+        same_place = before is not None and (before.submission_id, before.score, before.position) == (
+            entry.submission_id, entry.score, position)
+        entry.rank, entry.position, entry.public_rank = rank, position, public_rank
+        entry.statistics = before.statistics if same_place else None
+        entry.row_json = entry_row_json(entry)
+        entry.save(force_insert=True)
+    if board == PUBLIC and not baseline:
+        # The teams whose public rank moved lie between the old and the new place.
+        keys = [e.order_key if e is entry else bytes(e.order_key) for e in (before, entry) if e is not None]
+        high = None
+        if len(keys) == 2:
+            high = max(*keys, max(bytes(before.rank_key), entry.rank_key) + AFTER_PREFIX)
+        public_ranks = public_ranks_follow(phase_id=phase.pk, low=min(keys), high=high)
+        if entry is None:
+            public_ranks += public_rank_clear(phase_id=phase.pk, team_id=team)
+        return not same_place, public_ranks
+    return not same_place, 0
 
 
 # --- Statistics: how sure the board is of its order -------------------------------------------
@@ -361,8 +459,8 @@ def _board_rows(phase_id: int, board: str, entries: list[tuple], resamples: int)
 
 
 def leaderboard_statistics_refresh(*, phase_id: int) -> dict[str, int]:
-    """Compute the statistics of every board of the phase and store them on the entries, their API rows
-    and the CSV; returns, per board, how many entries have statistics.
+    """Compute the statistics of every board of the phase and store them on the entries and their API rows
+    (the CSV follows at its next read); returns, per board, how many entries have statistics.
 
     The computation runs off the phase lock; the lock is taken only to store, and a board that changed
     meanwhile is left alone (the refresh that changed it queued the next run). A board whose statistics
@@ -385,7 +483,6 @@ def leaderboard_statistics_refresh(*, phase_id: int) -> dict[str, int]:
     counts = {}
     with transaction.atomic():
         phase = leaderboard_lock_phase(phase_id=phase_id)
-        metric_names, condition_names, answer_keys = _csv_columns(phase, scorer)
         for board, (pks, stats) in computed.items():
             current = list(LeaderboardEntry.objects.filter(phase=phase, split=board).order_by("position"))
             if [e.pk for e in current] != pks:
@@ -395,11 +492,10 @@ def leaderboard_statistics_refresh(*, phase_id: int) -> dict[str, int]:
                 continue
             for entry, entry_stats in zip(current, stats, strict=True):
                 entry.statistics = entry_stats
-                entry.row_json = json.dumps(entry_as_dict(entry), separators=(",", ":"), allow_nan=False)
+                entry.row_json = entry_row_json(entry)
             LeaderboardEntry.objects.bulk_update(current, ["statistics", "row_json"], batch_size=1000)
             now = timezone.now()
+            # The CSV, like after a scoring, is rendered by its next reader, off the lock.
             LeaderboardSnapshot.objects.filter(phase=phase, split=board).update(
-                csv=leaderboard_csv(current, metric_names=metric_names, split=board, answer_keys=answer_keys,
-                                    condition_names=condition_names),
-                refreshed_at=now, statistics_refreshed_at=now)
+                csv_stale=True, refreshed_at=now, statistics_refreshed_at=now)
     return counts

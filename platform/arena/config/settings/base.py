@@ -243,6 +243,8 @@ ARENA_RETRY_AFTER_SECONDS = env_int("ARENA_RETRY_AFTER_SECONDS", 5)
 ARENA_BOARD_CACHE_SECONDS = env_int("ARENA_BOARD_CACHE_SECONDS", 5)
 # Off: boards send no validators and answer no conditional requests (for before/after benchmarks).
 ARENA_BOARD_CONDITIONAL = env_bool("ARENA_BOARD_CONDITIONAL", True)
+# Full board answers each web process keeps (MB), by path and ETag, served again while the board is unchanged (0: off).
+ARENA_BOARD_BODY_CACHE_MB = env_int("ARENA_BOARD_BODY_CACHE_MB", 32)
 ARENA_RECONCILE_SECONDS = env_int("ARENA_RECONCILE_SECONDS", 30)
 ARENA_SCORING_DEADLINE_SECONDS = env_int("ARENA_SCORING_DEADLINE_SECONDS", 900)
 # A worker renews its lease on a submission every third of this; a lapsed lease is taken back.

@@ -174,7 +174,11 @@ def _score(submission: Submission, token) -> str:
             split: payload.get("sample_record") for split, payload in outcome.payloads.items()})
         # The board changes in the same transaction: a scored submission is on it at once.
         leaderboard_refresh(phase_id=submission.phase_id, team_ids=[submission.team_id])
+    # After the commit, off the phase lock: the e-mail only reads what was committed.
+    try:
         notify_team_of_result(submission_id=submission_id)
+    except TRANSIENT_DB_ERRORS as exc:  # the submission is scored; only its e-mail is lost
+        log.warning("submission %s scored, but its e-mail was not sent: %s", submission_id, exc)
     log.info("submission %s scored", submission_id)
     return SubmissionStatus.SCORED
 

@@ -1,0 +1,253 @@
+"""Moving one team's entry in place equals ranking the whole board again, and costs work near the move only.
+
+After every event of many seeded sequences (new scores for random teams, ties, tie-breaks, baselines, a worse
+entry that does not count, selections, fact-sheet answers, statistics, disqualifications, re-runs, a board
+that freezes), the boards kept by ``leaderboard_refresh(team_ids=...)`` equal, field by field, row JSON and
+CSV as read included, what a full ``leaderboard_refresh`` computes from the same data; both refresh the
+same boards' times and clear the same statistics.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import timedelta
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from arena.challenges.models import BoardVisibility, EntryRule
+from arena.factsheets.models import Answer, Question
+from arena.leaderboards import services
+from arena.leaderboards.exports import entry_row_json, snapshot_csv
+from arena.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot
+from arena.leaderboards.ranking import order_key, rank_key
+from arena.leaderboards.services import leaderboard_refresh, leaderboard_statistics_refresh
+from arena.submissions.models import Submission, SubmissionScore, SubmissionStatus
+from tests.platform.factories import PhaseFactory, SubmissionFactory, TeamFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+FIELDS = ("split", "position", "rank", "public_rank", "submission_id", "team_id", "is_baseline", "score", "metrics",
+          "conditions", "team_name", "method_name", "submitted_at", "entries_count", "answers", "statistics",
+          "row_json")
+
+
+class _Undo(Exception):
+    pass
+
+
+def _boards(phase) -> dict:
+    """Everything a reader can get of the phase's stored boards (besides the refresh times)."""
+    entries = list(LeaderboardEntry.objects.filter(phase=phase).order_by("split", "position"))
+    rows = [tuple(getattr(e, f) for f in FIELDS) + (bytes(e.rank_key), bytes(e.order_key)) for e in entries]
+    # The stored API row is the row rendered from the entry's fields now.
+    assert [e.row_json for e in entries] == [entry_row_json(e) for e in entries]
+    for split in {e.split for e in entries}:
+        on_board = [e for e in entries if e.split == split]
+        assert [e.position for e in on_board] == list(range(1, len(on_board) + 1))
+    snapshots = {s.split: (s.rows, s.statistics_refreshed_at is None, snapshot_csv(snapshot_id=s.pk))
+                 for s in LeaderboardSnapshot.objects.filter(phase=phase)}
+    return {"rows": rows, "api": [json.loads(e.row_json) for e in entries], "snapshots": snapshots}
+
+
+def _times(phase) -> dict:
+    return {s.split: (s.refreshed_at, s.statistics_refreshed_at)
+            for s in LeaderboardSnapshot.objects.filter(phase=phase)}
+
+
+def _moved(before: dict, after: dict) -> dict:
+    return {split: (before.get(split, (None,))[0] != times[0], times[1] is None) for split, times in after.items()}
+
+
+def _refresh_both_ways(phase, team_ids) -> None:
+    """Refresh incrementally; assert it equals a full refresh from the same stored state."""
+    before = _times(phase)
+    try:
+        with transaction.atomic():
+            leaderboard_refresh(phase_id=phase.pk)
+            full, full_moved = _boards(phase), _moved(before, _times(phase))
+            raise _Undo
+    except _Undo:
+        pass
+    assert _times(phase) == before
+    leaderboard_refresh(phase_id=phase.pk, team_ids=team_ids)
+    incremental, moved = _boards(phase), _moved(before, _times(phase))
+    assert incremental["rows"] == full["rows"]
+    assert incremental["api"] == full["api"]
+    assert incremental["snapshots"] == full["snapshots"]
+    assert moved == full_moved
+
+
+def _statistics(rows, *, greater_is_better, alpha):
+    """Statistics of a made-up kind, distinct per row and board size: the storing path is what is tested."""
+    return [{"interval": {"low": i / 10, "high": i / 10 + 0.5, "level": 1 - alpha}}
+            if row.is_baseline else {"interval": {"low": 0.0, "high": 1.0, "level": 1 - alpha}, "p_vs_next": 0.5,
+                                     "rank_range": [1, len(rows)], "tie_group": i}
+            for i, row in enumerate(rows)]
+
+
+class World:
+    def __init__(self, phase, rng: random.Random):
+        self.phase, self.rng = phase, rng
+        self.teams = [TeamFactory(challenge=phase.track.challenge, name=f"T{i}") for i in range(7)]
+        self.minute = 0
+        self.start = timezone.now()
+        self.question = Question.objects.create(phase=phase, key="data", text="Data?", on_leaderboard=True)
+
+    def submit(self, team, *, baseline=False):
+        rng = self.rng
+        if rng.random() > 0.15:  # now and then two entries at the same moment: the submission id decides
+            self.minute += 1
+        # Coarse scores make ties common, which exercises shared ranks and tie-breaks.
+        public = rng.randint(0, 5) / 5 if rng.random() > 0.1 else None
+        private = rng.randint(0, 5) / 5 if rng.random() > 0.1 or public is None else None
+        sub = SubmissionFactory(phase=self.phase, team=None if baseline else team, is_baseline=baseline,
+                                status=SubmissionStatus.SCORED, method_name=f"m{self.minute}")
+        Submission.objects.filter(pk=sub.pk).update(created_at=self.start + timedelta(minutes=self.minute))
+        mse = rng.randint(0, 2) / 2
+        for split, score in (("public", public), ("private", private)):
+            if score is not None:
+                SubmissionScore.objects.create(submission=sub, split=split, score=score,
+                                               metrics={"waf": score, "mse": mse})
+        if rng.random() < 0.3:
+            Answer.objects.create(submission=sub, question=self.question, value=rng.choice(["yes", "no", "=1+1"]))
+        if team is not None and rng.random() < 0.3:
+            Submission.objects.filter(pk=sub.pk).update(is_selected=True)
+        return sub
+
+    def scored(self):
+        return Submission.objects.filter(phase=self.phase, status=SubmissionStatus.SCORED,
+                                         disqualified_at__isnull=True).order_by("pk")
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("rule", list(EntryRule))
+@pytest.mark.parametrize("visibility", [BoardVisibility.LIVE, BoardVisibility.FROZEN])
+def test_moving_entries_in_place_equals_a_full_refresh(rule, visibility, seed, monkeypatch):
+    monkeypatch.setattr(services, "board_statistics", _statistics)
+    start = timezone.now()
+    phase = PhaseFactory(track__scorer_key="mer.multi", track__tie_break_metrics=["mse"],
+                         track__challenge__organisers=[UserFactory()], entry_rule=rule, max_selected=2,
+                         board_visibility=BoardVisibility.HIDDEN if rule == EntryRule.BEST_HIDDEN else visibility,
+                         # Frozen from the start: about half the entries below come after the freeze.
+                         frozen_at=start + timedelta(minutes=15) if visibility == BoardVisibility.FROZEN else None)
+    rng = random.Random(f"{rule}-{visibility}-{seed}")
+    world = World(phase, rng)
+    world.start = start
+    # A live board may freeze on the way.
+    freeze_after = rng.randint(10, 30) if phase.board_visibility == BoardVisibility.LIVE else None
+    events = 0
+    while events < 45:
+        kind = rng.choices(["score", "baseline", "select", "statistics", "disqualify", "rerun", "freeze"],
+                           weights=[30, 3, 4, 3, 1, 1, 1 if freeze_after else 0])[0]
+        if kind == "score":
+            team = rng.choice(world.teams)
+            world.submit(team)
+            _refresh_both_ways(phase, [team.pk])
+        elif kind == "baseline":
+            world.submit(None, baseline=True)
+            _refresh_both_ways(phase, [None])
+        elif kind == "select":
+            candidates = list(world.scored().filter(is_baseline=False))
+            if not candidates:
+                continue
+            sub = rng.choice(candidates)
+            Submission.objects.filter(pk=sub.pk).update(is_selected=not sub.is_selected)
+            _refresh_both_ways(phase, [sub.team_id])
+        elif kind == "statistics":
+            leaderboard_statistics_refresh(phase_id=phase.pk)
+        elif kind == "disqualify":  # organiser actions rank every team again
+            candidates = list(world.scored())
+            if not candidates:
+                continue
+            Submission.objects.filter(pk=rng.choice(candidates).pk).update(disqualified_at=timezone.now())
+            leaderboard_refresh(phase_id=phase.pk)
+        elif kind == "rerun":
+            score = SubmissionScore.objects.filter(submission__phase=phase).order_by("?").first()
+            if score is None:
+                continue
+            score.score = rng.randint(0, 5) / 5
+            score.save()
+            leaderboard_refresh(phase_id=phase.pk)
+        elif kind == "freeze" and phase.frozen_at is None and events >= freeze_after:
+            # The board freezes between two entries; the next scoring ranks the frozen board in full once.
+            phase.board_visibility, phase.frozen_at = BoardVisibility.FROZEN, world.start + timedelta(
+                minutes=world.minute, seconds=30)
+            phase.save()
+        events += 1
+    assert LeaderboardEntry.objects.filter(phase=phase, split="public").count() >= 5
+
+
+def test_the_board_freezing_ranks_it_in_full_once():
+    phase = PhaseFactory(track__scorer_key="mer.multi")
+    world = World(phase, random.Random(3))
+    for team in world.teams:
+        world.submit(team)
+        _refresh_both_ways(phase, [team.pk])
+    assert not LeaderboardSnapshot.objects.filter(phase=phase, split="frozen").exists()
+    phase.board_visibility = BoardVisibility.FROZEN
+    phase.frozen_at = world.start + timedelta(minutes=world.minute, seconds=30)
+    phase.save()
+    for team in world.teams:
+        world.submit(team)
+        _refresh_both_ways(phase, [team.pk])
+    assert LeaderboardEntry.objects.filter(phase=phase, split="frozen").count() == len(world.teams)
+
+
+def test_keys_order_as_the_ranking_does():
+    values = [float("-inf"), -1e300, -2.5, -1.0, -5e-324, -0.0, 0.0, 5e-324, 1e-300, 0.5, 1.0, 1e300, float("inf")]
+    for a in values:
+        for b in values:
+            assert ((a,) < (b,)) == (rank_key((a,)) > rank_key((b,))), (a, b)
+            assert ((a,) == (b,)) == (rank_key((a,)) == rank_key((b,))), (a, b)
+    now = timezone.now()
+    assert order_key(rank_key((1.0,)), now, 5) < order_key(rank_key((1.0,)), now, 6) < order_key(
+        rank_key((1.0,)), now + timedelta(microseconds=1), 1) < order_key(rank_key((0.5,)), now, 1)
+
+
+def _board_of(size: int):
+    phase = PhaseFactory(track__scorer_key="mer.multi", track__tie_break_metrics=["mse"])
+    teams = []
+    start = timezone.now()
+    for i in range(size):
+        team = TeamFactory(challenge=phase.track.challenge, name=f"T{i}")
+        sub = SubmissionFactory(phase=phase, team=team, status=SubmissionStatus.SCORED)
+        Submission.objects.filter(pk=sub.pk).update(created_at=start + timedelta(seconds=i))
+        for split in ("public", "private"):
+            SubmissionScore.objects.create(submission=sub, split=split, score=i / size, metrics={"mse": 0.1})
+        teams.append(team)
+    leaderboard_refresh(phase_id=phase.pk)
+    return phase, teams
+
+
+def _row_versions(phase) -> dict[int, int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, xmin::text::bigint FROM leaderboards_leaderboardentry WHERE phase_id = %s",
+                       [phase.pk])
+        return dict(cursor.fetchall())
+
+
+@pytest.mark.parametrize("size", [40, 200])
+def test_a_team_moving_a_few_places_rewrites_only_the_rows_it_passes(size):
+    phase, teams = _board_of(size)
+    mover = teams[size // 2]  # at position size/2 + 1 on both boards; moves up three places
+    sub = SubmissionFactory(phase=phase, team=mover, status=SubmissionStatus.SCORED)
+    for split in ("public", "private"):
+        SubmissionScore.objects.create(submission=sub, split=split, score=(size // 2 + 3.5) / size,
+                                       metrics={"mse": 0.1})
+    versions = _row_versions(phase)
+    with CaptureQueriesContext(connection) as queries:
+        leaderboard_refresh(phase_id=phase.pk, team_ids=[mover.pk])
+    after = _row_versions(phase)
+    rewritten = {pk for pk, version in versions.items() if after.get(pk) != version}
+    # The mover's two old rows, the three rows it passed on each board, and on the private board the three
+    # passed teams' public ranks (the same rows again).
+    assert len(rewritten) == 2 + 3 + 3
+    assert len(queries) == 18  # whatever the size of the board
+    ranks = list(LeaderboardEntry.objects.filter(phase=phase, split="private").order_by("position").values_list(
+        "rank", "public_rank", "team_id"))
+    assert ranks[size - size // 2 - 4] == (size - size // 2 - 3, size - size // 2 - 3, mover.pk)
+    assert [r[0] for r in ranks] == list(range(1, size + 1)) == [r[1] for r in ranks]

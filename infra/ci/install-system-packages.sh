@@ -4,8 +4,9 @@
 #   chromium      the browser that the Playwright tests drive
 #   docker.io     the Docker engine that runs sandboxed model submissions
 #   debootstrap   builds the sandbox base image from the Debian mirror, with no registry
+#   iproute2      network namespaces and veth pairs of the multi-host test (tests/hosts)
 set -euo pipefail
-PACKAGES=(wordnet-base chromium docker.io debootstrap)
+PACKAGES=(wordnet-base chromium docker.io debootstrap iproute2)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -251,3 +251,28 @@ def test_a_team_moving_a_few_places_rewrites_only_the_rows_it_passes(size):
         "rank", "public_rank", "team_id"))
     assert ranks[size - size // 2 - 4] == (size - size // 2 - 3, size - size // 2 - 3, mover.pk)
     assert [r[0] for r in ranks] == list(range(1, size + 1)) == [r[1] for r in ranks]
+
+
+@pytest.mark.parametrize("size", [40, 200])
+def test_a_worse_entry_rewrites_only_the_teams_rows_where_they_stand(size):
+    phase, teams = _board_of(size)
+    team = teams[size // 2]
+    sub = SubmissionFactory(phase=phase, team=team, status=SubmissionStatus.SCORED, method_name="worse")
+    for split in ("public", "private"):
+        SubmissionScore.objects.create(submission=sub, split=split, score=0.0, metrics={"mse": 0.9})
+    stored = {split: LeaderboardEntry.objects.get(phase=phase, split=split, team=team)
+              for split in ("public", "private")}
+    versions = _row_versions(phase)
+    with CaptureQueriesContext(connection) as queries:
+        leaderboard_refresh(phase_id=phase.pk, team_ids=[team.pk])
+    after = _row_versions(phase)
+    # Only its entry count changed: its two rows are rewritten where they are (same ids), nothing else moves.
+    assert {pk for pk, version in versions.items() if after.get(pk) != version} == {e.pk for e in stored.values()}
+    assert len(queries) == 10  # whatever the size of the board
+    for split, before in stored.items():
+        entry = LeaderboardEntry.objects.get(pk=before.pk)
+        assert (entry.submission_id, entry.position, entry.rank, entry.public_rank, entry.entries_count) == (
+            before.submission_id, size - size // 2, size - size // 2, size - size // 2 if split == "private" else None,
+            2)
+        assert json.loads(entry.row_json) == {**json.loads(before.row_json), "entries_count": 2}
+        assert entry.row_json == entry_row_json(entry)

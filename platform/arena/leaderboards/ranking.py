@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection
+from django.db.models import TextField, Value
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Concat
 
 from arena.leaderboards.models import LeaderboardEntry
 
@@ -143,6 +146,14 @@ def board_move(*, phase_id: int, board: str, old: Placed | None, new_order_key: 
         cursor.execute(f"SELECT COALESCE(({above}), 0) + 1, {rank}, {public_rank}",
                        [*params, new_order_key, *rank_params, *public_params])
         return cursor.fetchone()
+
+
+def entry_rewrite(*, pk: int, row_json: str, fields: dict) -> None:
+    """Rewrite a stored entry's ``fields`` and API row in place; the end of the row (rank, public rank,
+    position) is taken from the stored columns, which other moves of the same refresh may have shifted."""
+    head = row_json[:row_json.rindex(',"rank":')]  # names are JSON strings: their quotes are escaped
+    LeaderboardEntry.objects.filter(pk=pk).update(**fields, row_json=Concat(
+        Value(head), RawSQL(_OLD_TAIL, ()), output_field=TextField()))
 
 
 def public_ranks_follow(*, phase_id: int, low: bytes, high: bytes | None) -> int:

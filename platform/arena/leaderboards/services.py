@@ -32,6 +32,7 @@ from arena.leaderboards.ranking import (
     AFTER_PREFIX,
     Placed,
     board_move,
+    entry_rewrite,
     order_key,
     public_rank_clear,
     public_ranks_follow,
@@ -319,6 +320,10 @@ def _refresh_teams(phase: Phase, ids: set[int | None], *, keyed, frozen: bool, s
                                public_rank=None)
                 if before is not None and all(getattr(before, f) == getattr(entry, f) for f in _CONTENT):
                     continue  # the stored entry is this one
+                if before is not None and bytes(before.order_key) == entry.order_key:
+                    _rewrite(before, entry)  # the same place: only what the entry shows changed
+                    changed.setdefault(board, False)
+                    continue
             reordered, public_ranks = _move(phase, board, before, entry)
             changed[board] = changed.get(board, False) or reordered
             if public_ranks:
@@ -336,6 +341,15 @@ def _refresh_teams(phase: Phase, ids: set[int | None], *, keyed, frozen: bool, s
             statistics_refreshed_at=Case(When(split__in=reordered, then=None), default=F("statistics_refreshed_at")),
             refreshed_at=timezone.now(), csv_stale=True)
     return {board: rows + rows_delta.get(board, 0) for board, (_, rows, _) in snapshots.items()}
+
+
+def _rewrite(before: LeaderboardEntry, entry: LeaderboardEntry) -> None:
+    """``entry`` takes the place of ``before``, which has the same order key (the same submission and ranking
+    values): its place, ranks and statistics stay as stored, the rest is rewritten in one statement."""
+    entry.rank, entry.position, entry.public_rank = before.rank, before.position, before.public_rank
+    entry.statistics = before.statistics
+    entry_rewrite(pk=before.pk, row_json=entry_row_json(entry), fields={
+        f: getattr(entry, f) for f in _CONTENT if getattr(before, f) != getattr(entry, f)})
 
 
 def _move(phase: Phase, board: str, before: LeaderboardEntry | None, entry: LeaderboardEntry | None
@@ -407,11 +421,14 @@ def sample_record_compute(*, phase_id: int, split: str, resampling) -> dict | No
 
 def sample_records_save(*, submission_id: int, records: Mapping[str, dict | None]) -> None:
     """Store (or, for a split without one, remove) the submission's sample records, by split."""
-    for split, record in records.items():
-        if record is None:
-            SampleRecord.objects.filter(submission_id=submission_id, split=split).delete()
-        else:
-            SampleRecord.objects.update_or_create(submission_id=submission_id, split=split, defaults=record)
+    gone = [split for split, record in records.items() if record is None]
+    if gone:
+        SampleRecord.objects.filter(submission_id=submission_id, split__in=gone).delete()
+    kept = [SampleRecord(submission_id=submission_id, split=split, **record)
+            for split, record in records.items() if record is not None]
+    if kept:  # one statement, under the phase lock
+        SampleRecord.objects.bulk_create(kept, update_conflicts=True, unique_fields=["submission", "split"],
+                                         update_fields=["seed", "resamples", "samples", "scores"])
 
 
 def leaderboard_statistics_request(*, phase_id: int) -> bool:

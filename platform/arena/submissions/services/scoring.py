@@ -159,16 +159,14 @@ def _score(submission: Submission, token) -> str:
         if not lifecycle.submission_mark_scored(submission_id=submission_id, token=token):
             # Cancelled, re-queued or taken over while we scored: this run leaves nothing behind.
             return lifecycle.submission_status(submission_id)
-        for split, payload in outcome.payloads.items():
-            SubmissionScore.objects.update_or_create(
-                submission_id=submission_id, split=split,
-                defaults={
-                    "score": payload["score"],
-                    "metrics": payload["metrics"],
-                    "breakdown": payload.get("breakdown") or {},
-                    "conditions": payload.get("conditions") or [],
-                },
-            )
+        # One statement for both splits (a re-run replaces its scores; ``computed_at`` stays the first's).
+        SubmissionScore.objects.bulk_create(
+            [SubmissionScore(submission_id=submission_id, split=split, score=payload["score"],
+                             metrics=payload["metrics"], breakdown=payload.get("breakdown") or {},
+                             conditions=payload.get("conditions") or [])
+             for split, payload in outcome.payloads.items()],
+            update_conflicts=True, unique_fields=["submission", "split"],
+            update_fields=["score", "metrics", "breakdown", "conditions"])
         # What the board's statistics need of this submission, by split (none: no resampling).
         sample_records_save(submission_id=submission_id, records={
             split: payload.get("sample_record") for split, payload in outcome.payloads.items()})

@@ -1,16 +1,19 @@
 """The scoring service: both splits, exactly once, and clear failures."""
 
+import logging
 from datetime import timedelta
 
 import pytest
 from django.core.files.base import ContentFile
+from django.db import OperationalError
 from django.utils import timezone
 
 from arena.submissions.models import Submission, SubmissionScore
 from arena.submissions.models import SubmissionStatus as S
-from arena.submissions.services import lifecycle
+from arena.submissions.services import lifecycle, scoring
 from arena.submissions.services.reconcile import submissions_reconcile
 from arena.submissions.services.scoring import MISCONFIGURED_MESSAGE, submission_score
+from tests.faults.site import SCORED_LINE
 from tests.platform.factories import SubmissionFactory
 
 pytestmark = pytest.mark.django_db
@@ -208,3 +211,21 @@ def test_a_message_for_a_deleted_submission_ends_quietly():
     Submission.objects.filter(pk=sub.pk).delete()
     assert submission_score(submission_id=sub.pk, token=token) == lifecycle.GONE == "gone"
     assert submission_run_container(submission_id=sub.pk, token=token) == "gone"
+
+
+def test_a_result_e_mail_lost_to_the_database_leaves_one_scored_line(monkeypatch, caplog):
+    """The database goes away just after the scoring committed: the e-mail is lost, the scoring stands, and
+    the log still says "submission N scored" once (the fault suites count those lines as commits)."""
+    sub = _queued()
+
+    def database_away(**kwargs):
+        raise OperationalError("the database went away")
+
+    monkeypatch.setattr(scoring, "notify_team_of_result", database_away)
+    with caplog.at_level(logging.INFO, logger="arena.submissions.services.scoring"):
+        assert _score(sub) == S.SCORED
+    assert Submission.objects.get(pk=sub.pk).status == S.SCORED
+    lines = [record.getMessage() for record in caplog.records]
+    assert [line for line in lines if SCORED_LINE.search(line)] == [f"submission {sub.pk} scored"]
+    assert f"the result e-mail of submission {sub.pk} was not sent (the scoring stands): the database went away" \
+        in lines

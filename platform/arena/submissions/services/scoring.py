@@ -176,7 +176,8 @@ def _score(submission: Submission, token) -> str:
     try:
         notify_team_of_result(submission_id=submission_id)
     except TRANSIENT_DB_ERRORS as exc:  # the submission is scored; only its e-mail is lost
-        log.warning("submission %s scored, but its e-mail was not sent: %s", submission_id, exc)
+        # Worded so that the one "submission N scored" line per committed scoring stays the only one.
+        log.warning("the result e-mail of submission %s was not sent (the scoring stands): %s", submission_id, exc)
     log.info("submission %s scored", submission_id)
     return SubmissionStatus.SCORED
 

@@ -110,6 +110,14 @@ if os.environ.get("BENCH_BOARD_READS_WSGI") == "1":  # imported by gunicorn as t
     settings.ROOT_URLCONF = "bench_board_reads"
 
 
+def scratch_database_url() -> str:
+    """``DATABASE_URL``, once it names a scratch database (``arena_bench_*``): it is dropped and recreated."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres") or not url.rsplit("/", 1)[1].startswith("arena_bench"):
+        raise SystemExit("set DATABASE_URL=postgres://.../arena_bench_<something> (it is dropped and recreated)")
+    return url
+
+
 def recreate_database(url: str) -> None:
     import psycopg
 
@@ -271,9 +279,7 @@ def main() -> int:
     parser.add_argument("--gunicorn-workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8766)
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres") or not url.rsplit("/", 1)[1].startswith("arena_bench"):
-        raise SystemExit("set DATABASE_URL=postgres://.../arena_bench_<something> (it is dropped and recreated)")
+    url = scratch_database_url()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed (apt-get install wrk)")
     recreate_database(url)

@@ -33,7 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "platform")]
 
-from bench_board_reads import drop_database, recreate_database, setup_django  # noqa: E402
+from bench_board_reads import drop_database, recreate_database, scratch_database_url, setup_django  # noqa: E402
 
 MOVES = ("new", "small", "top", "worse")
 
@@ -197,9 +197,7 @@ def main() -> int:
     parser.add_argument("--submissions", type=int, default=10_000)
     parser.add_argument("--refreshes", type=int, default=200)
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres") or not url.rsplit("/", 1)[1].startswith("arena_bench"):
-        raise SystemExit("set DATABASE_URL=postgres://.../arena_bench_<something> (it is dropped and recreated)")
+    url = scratch_database_url()
     recreate_database(url)
     setup_django(tempfile.mkdtemp(prefix="arena-bench-ranking-"))
     from django.conf import settings

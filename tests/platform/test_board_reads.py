@@ -21,9 +21,8 @@ from arena.leaderboards.caching import (
     board_read,
 )
 from arena.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot
-from arena.leaderboards.services import leaderboard_refresh
-from arena.submissions.models import Submission, SubmissionScore, SubmissionStatus
-from tests.platform.factories import PhaseFactory, SubmissionFactory, TeamFactory, UserFactory
+from tests.platform.factories import PhaseFactory, TeamFactory, UserFactory
+from tests.platform.test_board_caching import _scored, _urls
 
 pytestmark = pytest.mark.django_db
 
@@ -37,20 +36,6 @@ def _empty_stores():
     yield
     board_bodies.clear()
     cache.clear()
-
-
-def _scored(phase, team, public, private) -> Submission:
-    sub = SubmissionFactory(phase=phase, team=team, status=SubmissionStatus.SCORED)
-    for split, score in (("public", public), ("private", private)):
-        SubmissionScore.objects.create(submission=sub, split=split, score=score, metrics={"waf": score})
-    leaderboard_refresh(phase_id=phase.pk)
-    return sub
-
-
-def _urls(phase) -> dict[str, str]:
-    page = f"/c/{phase.track.challenge.slug}/t/{phase.track.slug}/p/{phase.slug}"
-    return {"api": f"/api/v1/phases/{phase.pk}/leaderboard", "api_csv": f"/api/v1/phases/{phase.pk}/leaderboard.csv",
-            "page": f"{page}/leaderboard/", "page_csv": f"{page}/leaderboard.csv"}
 
 
 @pytest.fixture

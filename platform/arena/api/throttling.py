@@ -19,7 +19,13 @@ class AnonymousRateThrottle(_CurrentRates, AnonRateThrottle):
 
 
 class PersonRateThrottle(_CurrentRates, UserRateThrottle):
-    """Every request of one signed-in person, whichever token or session it uses ("user")."""
+    """Every request of one signed-in person, whichever token or session it uses ("user"). Anonymous requests
+    are the "anon" rate's alone (DRF's class would count them again, by address, at this rate)."""
+
+    def get_cache_key(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            return None
+        return super().get_cache_key(request, view)
 
 
 class ScopeRateThrottle(_CurrentRates, ScopedRateThrottle):

@@ -56,6 +56,8 @@ MIDDLEWARE = [
     "arena.core.probes.ProbesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Anonymous board reads that need no rendering (304s, stored answers): before sessions and DRF.
+    "arena.leaderboards.anonymous_reads.AnonymousBoardReadsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -84,8 +84,8 @@ MAX_OFFSET = 2**31 - 1
 
 def _window(request) -> tuple[int, int]:
     try:
-        limit = int(request.query_params.get("limit", 100))
-        offset = int(request.query_params.get("offset", 0))
+        limit = int(request.GET.get("limit", 100))
+        offset = int(request.GET.get("offset", 0))
     except ValueError:
         raise DomainError("limit and offset must be whole numbers, e.g. ?limit=100&offset=200.",
                           code="invalid", details={"field": "limit"}) from None
@@ -104,6 +104,20 @@ def _phase(request, phase_id: int) -> Phase:
     return phase
 
 
+def leaderboard_read(request, phase_id: int, *, representation: str) -> tuple[BoardRead, tuple[int, int]]:
+    """What a board request ("api": a page of rows, "csv": the whole board) reads before any row: the phase
+    (404 when its challenge is not visible), the split asked for, the page window (400 when malformed) and the
+    board the reader may see. ``request``: DRF's or Django's (``anonymous_reads`` asks before DRF, and leaves
+    its answer on a request it passes on)."""
+    read_before = getattr(request, "board_read_before_view", None)
+    if read_before is not None:
+        return read_before
+    phase = _phase(request, phase_id)
+    split = request.GET.get("split") or default_split(phase)
+    window = _window(request) if representation == "api" else (0, 0)
+    return board_read(phase=phase, split=split, user=request.user), window
+
+
 def _stamp(moment) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
@@ -113,10 +127,7 @@ class LeaderboardView(APIView):
 
     @extend_schema(parameters=[SPLIT, LIMIT, OFFSET], responses=LeaderboardOut, summary="A phase's leaderboard")
     def get(self, request, phase_id: int):
-        phase = _phase(request, phase_id)
-        split = request.query_params.get("split") or default_split(phase)
-        limit, offset = _window(request)
-        read = board_read(phase=phase, split=split, user=request.user)
+        read, (limit, offset) = leaderboard_read(request, phase_id, representation="api")
         return board_response(request, read, representation="api", render=lambda: self._body(read, limit, offset))
 
     def _body(self, read: BoardRead, limit: int, offset: int):
@@ -146,15 +157,14 @@ class LeaderboardCsvView(APIView):
     @extend_schema(parameters=[SPLIT], responses={(200, "text/csv"): OpenApiResponse(description="CSV")},
                    summary="A phase's leaderboard as CSV")
     def get(self, request, phase_id: int):
-        phase = _phase(request, phase_id)
-        split = request.query_params.get("split") or default_split(phase)
-        read = board_read(phase=phase, split=split, user=request.user)
+        read, _ = leaderboard_read(request, phase_id, representation="csv")
 
         def render():
             if read.refusal is not None:
                 return self.handle_exception(read.refusal)
             response = HttpResponse(board_csv(read), content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = f'attachment; filename="leaderboard-{phase.pk}-{split}.csv"'
+            response["Content-Disposition"] = \
+                f'attachment; filename="leaderboard-{read.phase.pk}-{read.split}.csv"'
             return response
 
         return board_response(request, read, representation="csv", render=render)

@@ -17,6 +17,7 @@ from arena.leaderboards.caching import (
     BoardBodies,
     board_bodies,
     board_phase,
+    board_phase_and_snapshots,
     board_phases,
     board_read,
 )
@@ -79,6 +80,24 @@ def test_the_compiled_phase_read_equals_the_orms(live, django_assert_num_queries
     assert board_phase(phase_id=phase.pk + 1000) is None
 
 
+def test_the_phase_and_its_snapshots_are_read_by_one_query_equal_to_the_orms(live, django_assert_num_queries):
+    phase = live["phase"]
+    for _ in range(2):  # compiling, then compiled
+        with django_assert_num_queries(1):
+            read, snapshots = board_phase_and_snapshots(phase_id=phase.pk)
+            values = {name: _path(read, name) for name in BOARD_PHASE_COLUMNS}
+            stored = {split: [getattr(s, name) for name in SNAPSHOT_COLUMNS] for split, s in snapshots.items()}
+        assert values == {name: _path(board_phase(phase_id=phase.pk), name) for name in BOARD_PHASE_COLUMNS}
+        assert read.get_deferred_fields() == board_phase(phase_id=phase.pk).get_deferred_fields()
+        assert stored == {s.split: [getattr(s, name) for name in SNAPSHOT_COLUMNS]
+                          for s in LeaderboardSnapshot.objects.filter(phase=phase)}
+        assert set(stored) == {"public", "private"} and all(s.phase is read for s in snapshots.values())
+    fresh = PhaseFactory()  # no stored board yet: the phase's own query
+    with django_assert_num_queries(2):
+        assert board_phase_and_snapshots(phase_id=fresh.pk)[0].pk == fresh.pk
+    assert board_phase_and_snapshots(phase_id=phase.pk + 1000) == (None, {})
+
+
 def test_the_compiled_snapshot_read_equals_the_orms(live):
     from django.contrib.auth.models import AnonymousUser
 
@@ -117,9 +136,9 @@ def test_a_repeated_read_of_an_unchanged_board_reads_no_row(client, live, kind):
 
 def test_a_warm_api_read_costs_the_phase_and_snapshot_queries_only(client, live, django_assert_num_queries):
     url = _urls(live["phase"])["api"]
-    with django_assert_num_queries(3):  # the phase (only the columns a board read needs), the snapshot, the rows
+    with django_assert_num_queries(2):  # the phase (only the columns a board read needs) with its snapshots, the rows
         cold = client.get(url)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         warm = client.get(url)
     assert warm.content == cold.content
 

@@ -81,7 +81,7 @@ def board_phases() -> QuerySet[Phase]:
 
 
 class CompiledRead:
-    """``queryset(*args).first()`` with the queryset compiled once per process and database.
+    """``queryset(*args).first()`` (or ``.all()``) with the queryset compiled once per process and database.
 
     Building and compiling a query is most of what a board read costs in Python (more than the round trip):
     the board's validator queries keep the SQL the ORM wrote for them and only send new parameters. The SQL is
@@ -90,39 +90,56 @@ class CompiledRead:
 
     def __init__(self, queryset: Callable[..., QuerySet]):
         self.queryset = queryset
-        self._compiled: dict[str, tuple] = {}
+        self._compiled: dict[tuple[str, bool], tuple] = {}
 
     def first(self, *args):
+        models = self._read(args, first=True)
+        return models[0] if models else None
+
+    def all(self, *args) -> list:
+        """``list(queryset(*args))``, compiled likewise."""
+        return self._read(args, first=False)
+
+    def _read(self, args: tuple, *, first: bool) -> list:
         alias = DEFAULT_DB_ALIAS
-        compiled = self._compiled.get(alias)
+        compiled = self._compiled.get((alias, first))
         if compiled is None:
-            queryset = self.queryset(*args)[:1]
+            queryset = self.queryset(*args)[:1] if first else self.queryset(*args)
             compiler = queryset.query.get_compiler(using=alias)
             sql, params = compiler.as_sql()
             if tuple(params) != args:  # the parameters are not the arguments as given: no shortcut
-                return queryset.first()
+                return list(queryset)
             columns = [column for column, _, _ in compiler.select]
             compiled = (sql, compiler.klass_info, columns, list(compiler.get_converters(columns).items()))
-            self._compiled[alias] = compiled
+            self._compiled[(alias, first)] = compiled
         sql, klass_info, columns, converters = compiled
         connection = connections[alias]
         with _preparing_cursor(connection) as cursor:
             cursor.execute(sql, args)
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        row = list(row)
-        for position, (functions, expression) in converters:
-            for function in functions:
-                row[position] = function(row[position], expression, connection)
-        return self._model(klass_info, columns, row, alias)
+            rows = cursor.fetchall()
+        models: list = []
+        related: dict = {}
+        for row in rows:
+            row = list(row)
+            for position, (functions, expression) in converters:
+                for function in functions:
+                    row[position] = function(row[position], expression, connection)
+            models.append(self._model(klass_info, columns, row, alias, related))
+        return models
 
-    def _model(self, klass_info: dict, columns: list, row: list, alias: str):
+    def _model(self, klass_info: dict, columns: list, row: list, alias: str, related: dict, *, top: bool = True):
+        # A related row met again in the same read (the phase of each of its snapshots) is one instance.
         positions = klass_info["select_fields"]
-        obj = klass_info["model"].from_db(alias, [columns[i].target.attname for i in positions],
-                                          [row[i] for i in positions])
+        model = klass_info["model"]
+        names, values = [columns[i].target.attname for i in positions], [row[i] for i in positions]
+        key = (model, values[names.index(model._meta.pk.attname)])
+        if not top and key in related:
+            return related[key]
+        obj = model.from_db(alias, names, values)
         for related_info in klass_info.get("related_klass_infos", ()):
-            related_info["local_setter"](obj, self._model(related_info, columns, row, alias))
+            related_info["local_setter"](obj, self._model(related_info, columns, row, alias, related, top=False))
+        if not top:
+            related[key] = obj
         return obj
 
 
@@ -163,6 +180,21 @@ def board_phase(*, phase_id: int) -> Phase | None:
     return _board_phase.first(phase_id)
 
 
+# The phase reached from each of its boards' snapshots: with both in one round trip.
+_board_phase_snapshots = CompiledRead(lambda phase_id: LeaderboardSnapshot.objects.filter(
+    phase_id=phase_id).select_related("phase__track__challenge").only(
+    *SNAPSHOT_COLUMNS, *(f"phase__{name}" for name in BOARD_PHASE_COLUMNS)).order_by("pk"))
+
+
+def board_phase_and_snapshots(*, phase_id: int) -> tuple[Phase | None, dict[str, LeaderboardSnapshot]]:
+    """``board_phase`` and the snapshots of the phase's stored boards by board (CSV deferred), by one query once
+    the phase has a stored board (before that, the phase's own query)."""
+    snapshots = _board_phase_snapshots.all(phase_id)
+    if not snapshots:
+        return board_phase(phase_id=phase_id), {}
+    return snapshots[0].phase, {snapshot.split: snapshot for snapshot in snapshots}
+
+
 # Chained filters: the SQL's parameters in the arguments' order.
 _page_phase = CompiledRead(lambda slug, track_slug, phase_slug: Phase.objects.select_related(
     "track__challenge").filter(track__challenge__slug=slug).filter(track__slug=track_slug).filter(slug=phase_slug))
@@ -193,9 +225,11 @@ class BoardRead:
     refusal: DomainError | None
 
 
-def board_read(*, phase: Phase, split: str, user, now: datetime | None = None) -> BoardRead:
+def board_read(*, phase: Phase, split: str, user, now: datetime | None = None,
+               snapshots: dict[str, LeaderboardSnapshot] | None = None) -> BoardRead:
     """Which board ``user`` reads when asking for ``split``, and its snapshot (CSV deferred); the rules are
-    ``arena.challenges.visibility``'s, asked once."""
+    ``arena.challenges.visibility``'s, asked once. ``snapshots``: the phase's snapshots by board, when already
+    read (``board_phase_and_snapshots``)."""
     now = now or timezone.now()
     organiser = is_organiser(user, phase.track.challenge)
     visible = list(visible_boards(phase, organiser=organiser, now=now))
@@ -203,7 +237,7 @@ def board_read(*, phase: Phase, split: str, user, now: datetime | None = None) -
         board = board_to_read(phase, split, organiser=organiser, now=now)
     except DomainError as exc:
         return BoardRead(phase, split, organiser, visible, None, None, exc)
-    snapshot = _board_snapshot.first(phase.pk, board)
+    snapshot = snapshots.get(board) if snapshots is not None else _board_snapshot.first(phase.pk, board)
     return BoardRead(phase, split, organiser, visible, board, snapshot, None)
 
 

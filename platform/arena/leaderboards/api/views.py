@@ -13,7 +13,7 @@ from arena.challenges.models import BoardVisibility, Phase
 from arena.challenges.selectors import challenge_is_visible_to
 from arena.challenges.visibility import FROZEN, default_split
 from arena.core.errors import DomainError
-from arena.leaderboards.caching import BoardRead, board_csv, board_phase, board_read, board_response
+from arena.leaderboards.caching import BoardRead, board_csv, board_phase_and_snapshots, board_read, board_response
 from arena.leaderboards.models import LeaderboardEntry
 
 
@@ -95,13 +95,13 @@ def _window(request) -> tuple[int, int]:
     return limit, offset
 
 
-def _phase(request, phase_id: int) -> Phase:
-    # Boards are read far more than anything else: one indexed query of the columns a board read needs,
-    # visibility checked in Python.
-    phase = board_phase(phase_id=phase_id)
+def _phase(request, phase_id: int) -> tuple[Phase, dict]:
+    # Boards are read far more than anything else: one indexed query of the columns a board read needs and the
+    # phase's snapshots, visibility checked in Python.
+    phase, snapshots = board_phase_and_snapshots(phase_id=phase_id)
     if phase is None or not challenge_is_visible_to(phase.track.challenge, request.user):
         raise Http404("No such phase.")
-    return phase
+    return phase, snapshots
 
 
 def leaderboard_read(request, phase_id: int, *, representation: str) -> tuple[BoardRead, tuple[int, int]]:
@@ -112,10 +112,10 @@ def leaderboard_read(request, phase_id: int, *, representation: str) -> tuple[Bo
     read_before = getattr(request, "board_read_before_view", None)
     if read_before is not None:
         return read_before
-    phase = _phase(request, phase_id)
+    phase, snapshots = _phase(request, phase_id)
     split = request.GET.get("split") or default_split(phase)
     window = _window(request) if representation == "api" else (0, 0)
-    return board_read(phase=phase, split=split, user=request.user), window
+    return board_read(phase=phase, split=split, user=request.user, snapshots=snapshots), window
 
 
 def _stamp(moment) -> str:

@@ -258,3 +258,45 @@ def test_the_compiled_page_phase_read_equals_the_selector(live):
     for user in (AnonymousUser(), live["member"], live["organiser"]):
         assert (board_page_phase(user=user, **slugs) is None) == (phase_visible_by_slugs(user=user, **slugs) is None)
     assert board_page_phase(user=live["organiser"], **slugs) is not None
+
+
+def test_the_page_phase_and_its_snapshots_are_read_by_one_query(live, django_assert_num_queries):
+    from django.contrib.auth.models import AnonymousUser
+
+    from arena.leaderboards.caching import board_page_phase, board_page_phase_and_snapshots
+
+    phase = live["phase"]
+    slugs = {"slug": phase.track.challenge.slug, "track_slug": phase.track.slug, "phase_slug": phase.slug}
+    for _ in range(2):  # compiling, then compiled
+        with django_assert_num_queries(1):
+            read, snapshots = board_page_phase_and_snapshots(user=AnonymousUser(), **slugs)
+        assert read.get_deferred_fields() == set() and all(s.phase is read for s in snapshots.values())
+        assert {split: [getattr(s, name) for name in SNAPSHOT_COLUMNS] for split, s in snapshots.items()} == {
+            s.split: [getattr(s, name) for name in SNAPSHOT_COLUMNS] for s in LeaderboardSnapshot.objects.filter(
+                phase=phase)}
+        assert {name: _path(read, name) for name in BOARD_PHASE_COLUMNS} == {
+            name: _path(board_phase(phase_id=phase.pk), name) for name in BOARD_PHASE_COLUMNS}
+    fresh = PhaseFactory()  # no stored board yet: the phase's own query
+    fresh_slugs = {"slug": fresh.track.challenge.slug, "track_slug": fresh.track.slug, "phase_slug": fresh.slug}
+    with django_assert_num_queries(2):
+        fresh_read = board_page_phase_and_snapshots(user=AnonymousUser(), **fresh_slugs)
+    assert fresh_read == (board_page_phase(user=AnonymousUser(), **fresh_slugs), {})
+
+
+def test_the_page_validators_follow_the_questions_the_board_shows(client, live):
+    from arena.factsheets.models import Question, QuestionKind
+
+    url = _urls(live["phase"])["page"]
+    shown = Question.objects.create(phase=live["phase"], key="data", text="Uses external data?",
+                                    kind=QuestionKind.YES_NO, order=2, on_leaderboard=True)
+    etags = [client.get(url)["ETag"]]
+    Question.objects.create(phase=live["phase"], key="paper", text="Paper URL", kind=QuestionKind.URL, order=1)
+    etags.append(client.get(url)["ETag"])  # a question the board does not show: the same page
+    Question.objects.create(phase=live["phase"], key="backbone", text="Backbone", kind=QuestionKind.TEXT, order=1,
+                            on_leaderboard=True)
+    etags.append(client.get(url)["ETag"])
+    Question.objects.filter(pk=shown.pk).update(text="Uses outside data?")
+    etags.append(client.get(url)["ETag"])
+    assert etags[0] == etags[1] and len(set(etags)) == 3
+    page = client.get(url).content.decode()
+    assert "Uses outside data?" in page and "Backbone" in page and "Paper URL" not in page  # no copy kept

@@ -22,7 +22,6 @@ holder of the ETag may see are stored: never a refusal, never an organiser's, ne
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import threading
 from collections import OrderedDict
@@ -30,7 +29,7 @@ from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from functools import wraps
+from functools import cache, wraps
 
 from django.conf import settings
 from django.contrib.messages import get_messages
@@ -143,7 +142,7 @@ class CompiledRead:
         return obj
 
 
-@functools.cache
+@cache
 def _preparing_cursor_class() -> type:
     from django.db.backends.postgresql.base import ServerBindingCursor
 
@@ -203,10 +202,31 @@ _page_phase = CompiledRead(lambda slug, track_slug, phase_slug: Phase.objects.se
 def board_page_phase(*, user, slug: str, track_slug: str, phase_slug: str) -> Phase | None:
     """The phase (with its track and challenge, in full) a board page's URL names, if its challenge is visible to
     ``user``: ``phase_visible_by_slugs`` by one compiled query, the challenge's visibility checked in Python."""
-    phase = _page_phase.first(slug, track_slug, phase_slug)
+    return board_page_phase_and_snapshots(user=user, slug=slug, track_slug=track_slug, phase_slug=phase_slug)[0]
+
+
+#: What a snapshot holds besides what its readers need (``SNAPSHOT_COLUMNS``): never read with its phase.
+_SNAPSHOT_UNREAD = tuple(field.name for field in LeaderboardSnapshot._meta.concrete_fields
+                         if field.name not in SNAPSHOT_COLUMNS and not field.primary_key)
+_page_phase_snapshots = CompiledRead(lambda slug, track_slug, phase_slug: LeaderboardSnapshot.objects.select_related(
+    "phase__track__challenge").filter(phase__track__challenge__slug=slug).filter(phase__track__slug=track_slug).filter(
+    phase__slug=phase_slug).defer(*_SNAPSHOT_UNREAD).order_by("pk"))
+
+
+def board_page_phase_and_snapshots(*, user, slug: str, track_slug: str,
+                                   phase_slug: str) -> tuple[Phase | None, dict[str, LeaderboardSnapshot]]:
+    """``board_page_phase`` and the snapshots of the phase's stored boards by board (as
+    ``board_phase_and_snapshots``), by one query once the phase has a stored board."""
+    snapshots = _page_phase_snapshots.all(slug, track_slug, phase_slug)
+    phase = snapshots[0].phase if snapshots else _page_phase.first(slug, track_slug, phase_slug)
     if phase is None or not challenge_is_visible_to(phase.track.challenge, user):
-        return None
-    return phase
+        return None, {}
+    return phase, {snapshot.split: snapshot for snapshot in snapshots}
+
+
+# The fact-sheet questions a board shows (``factsheet_questions`` of the phase, on the board).
+_board_questions = CompiledRead(lambda phase_id, shown: factsheet_questions(phase_id).filter(
+    on_leaderboard=shown).only("key", "text"))
 
 
 @dataclass(frozen=True)
@@ -443,15 +463,17 @@ def board_page_read(request: HttpRequest, *, representation: str, slug: str, tra
     read_before = getattr(request, "board_read_before_view", None)
     if read_before is not None:
         return read_before
-    phase = board_page_phase(user=request.user, slug=slug, track_slug=track_slug, phase_slug=phase_slug)
+    phase, snapshots = board_page_phase_and_snapshots(user=request.user, slug=slug, track_slug=track_slug,
+                                                      phase_slug=phase_slug)
     if phase is None:
         return None
-    read = board_read(phase=phase, split=request.GET.get("split") or default_split(phase), user=request.user)
+    read = board_read(phase=phase, split=request.GET.get("split") or default_split(phase), user=request.user,
+                      snapshots=snapshots)
     extra: list = []
     if representation == "html":
         now = timezone.now()
         extra = [*_reader(request, phase), describe_board(phase, now), describe_entry_rule(phase),
-                 list(factsheet_questions(phase).filter(on_leaderboard=True).values_list("pk", "key", "text"))]
+                 [(question.pk, question.key, question.text) for question in _board_questions.all(phase.pk, True)]]
     shared = not getattr(request.user, "is_authenticated", False)  # the page names its reader
     return read, extra, shared
 

@@ -1,3 +1,5 @@
+import hashlib
+
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -120,21 +122,23 @@ def leaderboard_page(request, slug: str, track_slug: str, phase_slug: str):
     protocol = leaderboard_protocol(phase)
     condition_names = protocol.names if protocol is not None else []
 
+    questions = list(factsheet_questions(phase).filter(on_leaderboard=True))
+
     def table() -> str:
         first = (page.number - 1) * PAGE_SIZE
         rows = list(page.object_list) if query else list(entries[first:first + PAGE_SIZE])
-        return _board_table(phase=phase, board=board, split=split, scorer=scorer, rows=rows,
-                            questions=list(factsheet_questions(phase).filter(on_leaderboard=True)),
+        return _board_table(phase=phase, board=board, split=split, scorer=scorer, rows=rows, questions=questions,
                             condition_names=condition_names)
 
     if query or refreshed_at is None:
         html = table()
     else:
-        # Rendered once per board refresh (of its rows, and of their statistics, which come later) and page;
-        # the refresh times in the key retire old copies.
+        # Rendered once per board refresh (of its rows, and of their statistics, which come later), page and
+        # wording of the fact-sheet columns; the refresh times and the columns' digest in the key retire old copies.
         statistics_at = getattr(snapshot, "statistics_refreshed_at", None)
+        columns = hashlib.sha256(repr([(q.pk, q.key, q.text) for q in questions]).encode()).hexdigest()[:16]
         key = (f"board-table:{TABLE_VERSION}:{phase.pk}:{board}:{split}:{refreshed_at.timestamp()}:"
-               f"{statistics_at.timestamp() if statistics_at else ''}:{page.number}")
+               f"{statistics_at.timestamp() if statistics_at else ''}:{page.number}:{columns}")
         html = cache.get(key)
         if html is None:
             html = table()

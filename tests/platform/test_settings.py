@@ -115,3 +115,28 @@ def test_the_broker_never_redelivers_a_task_that_may_still_run(tmp_path):
                      ARENA_VISIBILITY_SECONDS="3600")
     assert too_short.returncode != 0
     assert "ARENA_VISIBILITY_SECONDS=3600 must exceed the longest task (25320 s" in too_short.stderr
+
+
+_POOL_THREADS = ("import arena.config, numpy, threadpoolctl;"
+                 "print(sorted({p['num_threads'] for p in threadpoolctl.threadpool_info()}))")
+
+
+def _without_thread_settings() -> dict:
+    """The environment without the pool sizes (this test process set them when it imported the settings)."""
+    return {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                                              "MKL_NUM_THREADS")}
+
+
+def test_web_and_worker_processes_run_numerical_libraries_on_one_thread(tmp_path):
+    # gunicorn (arena.config.wsgi) and Celery (-A arena.config) import the package before numpy: its pools
+    # get one thread, where they would otherwise start one per core in every process.
+    env = {**_without_thread_settings(), "PYTHONPATH": f"{REPO}:{REPO / 'platform'}", "ARENA_VAR_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", _POOL_THREADS], cwd=REPO, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[1]"
+    # An operator's own setting stands.
+    result = subprocess.run([sys.executable, "-c", _POOL_THREADS], cwd=REPO, capture_output=True, text=True,
+                            env={**env, "OPENBLAS_NUM_THREADS": "2"}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[2]"

@@ -4,13 +4,17 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from arena.core.errors import DomainError, PermissionDenied, QuotaExceeded
 from arena.participation.models import ParticipationStatus
+from arena.participation.selectors import data_access, data_access_once
 from arena.submissions.models import Submission, SubmissionStatus
 from arena.submissions.services import lifecycle
 from arena.submissions.services.create import MethodInfo, submission_create
+from arena.tokens.services import api_token_create
 from tests.platform.factories import LicenceFactory, PhaseFactory, TeamFactory, UserFactory, ready_team
 
 pytestmark = pytest.mark.django_db
@@ -208,3 +212,36 @@ def test_the_phase_page_and_api_say_what_the_team_has_left(client, world):
     assert limits[1]["resets_at"] == midnight.isoformat().replace("+00:00", "Z")
     client.logout()
     assert client.get(f"/api/v1/phases/{phase.pk}").json()["my_limits"] is None
+
+
+def test_an_upload_reads_the_teams_standing_once(client, world):
+    # The view refuses before reading the body and the service checks again: one read of the standing serves both.
+    user, phase, team = world
+    token = api_token_create(user=user, name="script").raw
+    upload = io.BytesIO(GOOD)
+    upload.name = "p.csv"
+    with CaptureQueriesContext(connection) as queries:
+        answer = client.post(f"/api/v1/phases/{phase.pk}/submissions", {"file": upload, "method_name": "M"},
+                             HTTP_AUTHORIZATION=f"Token {token}")
+    assert answer.status_code == 201, answer.content
+    assert Submission.objects.get().team == team
+    standing = [q["sql"] for q in queries if '"participation_challengebar"' in q["sql"]]
+    assert len(standing) == 1
+
+
+def test_the_standing_is_read_once_only_within_a_request(world):
+    user, phase, team = world
+    challenge = phase.track.challenge
+    with data_access_once():
+        first = data_access(user, challenge, action="submit")
+        with CaptureQueriesContext(connection) as queries:
+            assert data_access(user, challenge, action="submit") is first
+        assert len(queries) == 0
+        assert data_access(user, challenge, action="download") is not first  # another question, read
+    # Outside such a block every check reads the standing as it is now.
+    _submit(user, phase)
+    team.participation.status = ParticipationStatus.REVOKED
+    team.participation.save()
+    with pytest.raises(PermissionDenied):
+        _submit(user, phase)
+    assert Submission.objects.count() == 1

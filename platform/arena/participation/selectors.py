@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,6 +161,22 @@ ACTIONS = {"download": ("download data", "downloading", "downloads"),
            "submit": ("submit", "submitting", "submissions")}
 
 
+#: ``data_access`` answers by question, inside ``data_access_once`` (None outside: every call reads).
+_ANSWERED: ContextVar[dict | None] = ContextVar("arena_data_access_answered", default=None)
+
+
+@contextmanager
+def data_access_once() -> Iterator[None]:
+    """Within the block (one request), ``data_access`` reads each question (user, challenge, action, dataset) once:
+    an upload is checked before its body is read, to refuse without reading it, and again by the service that
+    takes it in, with nothing in between that could change the answer."""
+    token = _ANSWERED.set({})
+    try:
+        yield
+    finally:
+        _ANSWERED.reset(token)
+
+
 def data_access(user: Any, challenge: Challenge, *, action: str = "download",
                 dataset: Any = None) -> DataAccess:
     """The standing of ``user`` in ``challenge``: the one eligibility rule for downloads and submissions
@@ -170,6 +189,17 @@ def data_access(user: Any, challenge: Challenge, *, action: str = "download",
     With ``dataset`` (downloads of its files), the team must also have accepted that dataset's
     own current licence, if it has one, with the signed copy and approval that licence requires.
     """
+    answered = _ANSWERED.get()
+    question = (getattr(user, "pk", None), challenge.pk, action, getattr(dataset, "pk", None))
+    if answered is not None and question in answered:
+        return answered[question]
+    access = _data_access(user, challenge, action=action, dataset=dataset)
+    if answered is not None:
+        answered[question] = access
+    return access
+
+
+def _data_access(user: Any, challenge: Challenge, *, action: str, dataset: Any) -> DataAccess:
     organiser = is_organiser(user, challenge)
     bar = None if organiser else challenge_bar_of(user, challenge)
     team = None if organiser else team_of(user, challenge)

@@ -18,6 +18,7 @@ from arena.core.csv_safety import SafeCsvWriter
 from arena.core.errors import DomainError
 from arena.core.uploads import UploadLimit, limit_uploads
 from arena.factsheets.selectors import factsheet_questions
+from arena.participation.selectors import data_access_once
 from arena.participation.standing import phase_standing
 from arena.submissions.breakdowns import breakdown_view, explanation_rows, interval_view
 from arena.submissions.charts import (
@@ -79,9 +80,10 @@ def phase_page(request, slug: str, track_slug: str, phase_slug: str):
             return JsonResponse({"message": "Sign in to submit.", "errors": {}}, status=401)
         return redirect(f"{reverse('login')}?next={request.path}")
     try:
-        submission_intake_team(user=request.user, phase=phase)
-        limit_uploads(request, _upload_limits(phase.track))
-        return _phase_submit(request, phase)
+        with data_access_once():  # the service checks the team's standing again: read it once
+            submission_intake_team(user=request.user, phase=phase)
+            limit_uploads(request, _upload_limits(phase.track))
+            return _phase_submit(request, phase)
     except DomainError as exc:  # refused before the body, or while reading it (over the track's limit)
         return _phase_refused(request, phase, exc)
 

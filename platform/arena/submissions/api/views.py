@@ -12,6 +12,7 @@ from arena.api.schema import SUBMIT_ERRORS
 from arena.challenges.models import Phase
 from arena.challenges.selectors import challenges_visible_to
 from arena.core.uploads import UploadLimit, limit_uploads
+from arena.participation.selectors import data_access_once
 from arena.submissions.api.serializers import (
     ContainerSubmissionIn,
     SelectIn,
@@ -73,6 +74,11 @@ class _PhaseUploadView(APIView):
 
     def upload_limits(self, phase: Phase) -> dict[str, UploadLimit]:
         raise NotImplementedError
+
+    def dispatch(self, request, *args, **kwargs):
+        # The early refusal and the service ask the same question of the team's standing: read it once.
+        with data_access_once():
+            return super().dispatch(request, *args, **kwargs)
 
     def initial(self, request, *args, **kwargs):
         if request.method == "POST":

@@ -79,11 +79,16 @@ def test_the_broker_stopped_for_a_minute_with_work_queued_and_uploads_arriving(s
 def test_postgresql_down_for_a_minute_while_uploading_and_scoring(site, cluster):
     client = start(site)
     client.burst(30, teams=TEAMS, threads=10)
-    burst = threading.Thread(target=client.burst, args=(100,), kwargs={"teams": TEAMS, "threads": 10})
+    burst = threading.Thread(target=client.burst, args=(300,), kwargs={"teams": TEAMS, "threads": 10})
     burst.start()
-    time.sleep(2)
+    # The database goes once the burst is under way (a fixed wait can outlast a fast burst): most of it is
+    # still to come.
+    deadline = time.monotonic() + 60
+    while len(client.accepted_ids()) < 30 + 10 and time.monotonic() < deadline:
+        time.sleep(0.02)
     cluster.stop()
     down = time.monotonic()
+    assert burst.is_alive(), "the burst ended before the database went: the scenario needs a longer one"
     api, page = requests.get(f"{site.url}/api/v1/challenges", timeout=30), requests.get(site.url, timeout=30)
     assert (api.status_code, api.headers.get("Retry-After"), api.json()["code"]) == (503, "5", "service_unavailable")
     assert (page.status_code, page.headers.get("Retry-After")) == (503, "5")

@@ -108,7 +108,8 @@ def test_postgresql_down_for_a_minute_while_uploading_and_scoring(site, cluster)
 
 def test_a_whole_worker_killed_with_work_in_hand(site):
     client = start(site)
-    burst = threading.Thread(target=client.burst, args=(120,), kwargs={"teams": TEAMS, "threads": 10})
+    # Long enough to outlast the first five scorings with room to spare (uploads are answered in tens of ms).
+    burst = threading.Thread(target=client.burst, args=(240,), kwargs={"teams": TEAMS, "threads": 10})
     burst.start()
     deadline = time.monotonic() + 120
     while site.statuses(client.accepted_ids()).get("scored", 0) < 5 and time.monotonic() < deadline:

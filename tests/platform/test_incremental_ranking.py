@@ -9,11 +9,14 @@ same boards' times and clear the same statistics.
 
 from __future__ import annotations
 
+import importlib
 import json
 import random
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -276,3 +279,41 @@ def test_a_worse_entry_rewrites_only_the_teams_rows_where_they_stand(size):
             2)
         assert json.loads(entry.row_json) == {**json.loads(before.row_json), "entries_count": 2}
         assert entry.row_json == entry_row_json(entry)
+
+
+def test_the_rows_a_move_passes_keep_their_stored_text():
+    phase, teams = _board_of(40)
+    mover = teams[0]  # last on both boards; jumps to the top, past every other row
+    sub = SubmissionFactory(phase=phase, team=mover, status=SubmissionStatus.SCORED)
+    for split in ("public", "private"):
+        SubmissionScore.objects.create(submission=sub, split=split, score=2.0, metrics={"mse": 0.1})
+    before = {e.pk: (e.row_head, e.row_json) for e in LeaderboardEntry.objects.filter(phase=phase)}
+    leaderboard_refresh(phase_id=phase.pk, team_ids=[mover.pk])
+    entries = list(LeaderboardEntry.objects.filter(phase=phase))
+    passed = [e for e in entries if e.pk in before]
+    assert len(passed) == 2 * 39
+    # Their place moved (and on the private board their public rank), their stored text did not.
+    assert all(e.row_head == before[e.pk][0] and e.row_json != before[e.pk][1] for e in passed)
+    assert all(e.row_json == entry_row_json(e) and '"rank":' not in e.row_head for e in entries)
+    assert [json.loads(e.row_json)["position"] for e in sorted(passed, key=lambda e: (e.split, e.position))] == [
+        *range(2, 41), *range(2, 41)]
+
+
+def test_the_migration_takes_the_place_out_of_the_stored_rows_and_back():
+    migration = importlib.import_module("arena.leaderboards.migrations.0008_entry_row_head")
+    phase, teams = _board_of(5)
+    # Names and metric keys that look like the place: the place is the last ``,"rank":`` of a row.
+    teams[1].name = 'x,"rank":1,"position":2}'
+    teams[1].save()
+    SubmissionScore.objects.filter(submission__team=teams[2]).update(metrics={"mse": 0.1, "rank": 4})
+    leaderboard_refresh(phase_id=phase.pk)
+    entries = list(LeaderboardEntry.objects.filter(phase=phase))
+    rows, heads = {e.pk: e.row_json for e in entries}, {e.pk: e.row_head for e in entries}
+    assert {json.loads(rows[e.pk])["rank"] for e in entries} == {1, 2, 3, 4, 5}
+    for e in entries:  # stored as before the migration: the whole row
+        LeaderboardEntry.stored.filter(pk=e.pk).update(row_head=rows[e.pk])
+    editor = SimpleNamespace(connection=connection)
+    migration._strip_places(django_apps, editor)
+    assert dict(LeaderboardEntry.stored.filter(phase=phase).values_list("pk", "row_head")) == heads
+    migration._add_places(django_apps, editor)
+    assert dict(LeaderboardEntry.stored.filter(phase=phase).values_list("pk", "row_head")) == rows

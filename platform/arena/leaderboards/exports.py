@@ -39,8 +39,8 @@ def entry_statistics(e: LeaderboardEntry) -> dict:
 
 
 def entry_as_dict(e: LeaderboardEntry) -> dict:
-    """The entry's API row. The statistics come first and the place last: a re-ranking rewrites the end of the
-    stored JSON in place, and a change of the board's order drops the statistics from its start
+    """The entry's API row. The statistics come first and the place last: the place is not stored with the rest
+    (``LeaderboardEntry.row_head``), and a change of the board's order drops the statistics from its start
     (``arena.leaderboards.ranking``)."""
     return {
         **entry_statistics(e),
@@ -54,8 +54,15 @@ def entry_as_dict(e: LeaderboardEntry) -> dict:
 
 
 def entry_row_json(e: LeaderboardEntry) -> str:
-    """The entry's API row as stored (``LeaderboardEntry.row_json``)."""
+    """The entry's API row, as reads get it (``LeaderboardEntry.row_json``)."""
     return json.dumps(entry_as_dict(e), separators=(",", ":"), allow_nan=False)
+
+
+def entry_row_head(e: LeaderboardEntry) -> str:
+    """What is stored of the entry's API row (``LeaderboardEntry.row_head``): all but its place, which ends it.
+    Names and keys are JSON strings (their quotes escaped), so the place begins at the last ``,"rank":``."""
+    row = entry_row_json(e)
+    return row[:row.rindex(',"rank":')]
 
 
 def _statistics_cells(e: LeaderboardEntry) -> list:
@@ -113,8 +120,8 @@ def board_csv_render(*, phase: Phase, board: str) -> str:
     """The CSV of the board's stored rows as they are now."""
     metric_names, condition_names, answer_keys = leaderboard_csv_columns(phase, scorers.get_scorer(
         phase.track.scorer_key))
-    entries = LeaderboardEntry.objects.filter(phase=phase, split=board).order_by("position").defer(
-        "row_json", "rank_key", "order_key")
+    entries = LeaderboardEntry.stored.filter(phase=phase, split=board).order_by("position").defer(
+        "row_head", "rank_key", "order_key")
     return leaderboard_csv(entries, metric_names=metric_names, split=board, answer_keys=answer_keys,
                            condition_names=condition_names)
 

@@ -1,6 +1,27 @@
 """Stored leaderboards: ranked once when scores change, read many times without ranking."""
 
 from django.db import models
+from django.db.models import F, TextField, Value
+from django.db.models.functions import Cast, Coalesce, Concat
+
+
+def _json_integer(field: str):
+    return Coalesce(Cast(field, TextField()), Value("null"), output_field=TextField())
+
+
+def row_json_expression():
+    """The entry's API row (``arena.leaderboards.exports.entry_row_json``) in SQL: its stored head, then its
+    place from the columns a re-ranking shifts, so a move rewrites three integers and not the row's text."""
+    return Concat(F("row_head"), Value(',"rank":'), _json_integer("rank"), Value(',"public_rank":'),
+                  _json_integer("public_rank"), Value(',"position":'), Cast("position", TextField()), Value("}"),
+                  output_field=TextField())
+
+
+class EntryManager(models.Manager):
+    """Entries with their API row as ``row_json``."""
+
+    def get_queryset(self):
+        return super().get_queryset().annotate(row_json=row_json_expression())
 
 
 class LeaderboardEntry(models.Model):
@@ -30,14 +51,20 @@ class LeaderboardEntry(models.Model):
     #: ``{"interval": {"low", "high", "level"}, "p_vs_next", "rank_range": [best, worst], "tie_group"}``;
     #: null until computed after the board changed, and on tracks without resampling.
     statistics = models.JSONField(null=True, blank=True)
-    #: The row as the API sends it, rendered when the board is ranked. It ends with the entry's
-    #: ``"rank"``, ``"public_rank"`` and ``"position"``, which a re-ranking rewrites in place.
-    row_json = models.TextField(default="{}")
+    #: The row as the API sends it without its end, rendered when the entry is placed: the end (the entry's
+    #: ``"rank"``, ``"public_rank"`` and ``"position"``) follows from the columns when it is read, as
+    #: ``row_json`` (``row_json_expression``), so the entries a re-ranking passes keep their text.
+    row_head = models.TextField()
     #: The entry's sort key as bytes whose order is the board's (``arena.leaderboards.ranking``): equal
     #: ``rank_key`` share a rank; ``order_key`` (``rank_key``, then the submission time and id) is unique
     #: and ascends with the position, so placing one entry is an index lookup.
     rank_key = models.BinaryField(default=b"")
     order_key = models.BinaryField(default=b"")
+
+    #: Reads get each entry's API row as ``row_json``; ``stored`` reads the columns only (the services' own
+    #: reads, which never send the row).
+    objects = EntryManager()
+    stored = models.Manager()
 
     class Meta:
         ordering = ["phase", "split", "position"]

@@ -4,8 +4,8 @@ Each stored entry carries byte keys whose order is the board's order (best first
 encodes the ranking tuple (the primary score, then each tie-break metric, oriented so larger is
 better), ``order_key`` appends the submission time (earlier first) and the submission id. Placing
 a changed entry is then an index lookup, and only the rows between its old and new place move:
-their positions, competition ranks and the three numbers that end their API row are rewritten by
-one set-based statement.
+their positions and competition ranks are rewritten by one set-based statement. The stored text of
+their API rows does not hold the place (``LeaderboardEntry.row_head``), so it stays as it is.
 """
 
 from __future__ import annotations
@@ -16,9 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection
-from django.db.models import TextField, Value
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import Concat
 
 from arena.leaderboards.models import LeaderboardEntry
 
@@ -54,18 +51,7 @@ def ranking_rule(scorer, tie_breaks: list[str]) -> str:
     return f"v{KEY_VERSION}:" + json.dumps(directions, separators=(",", ":"))
 
 
-def _tail(rank: str, public_rank: str, position: str) -> str:
-    """SQL for the end of a row's JSON (``arena.leaderboards.exports.entry_as_dict``) from SQL expressions."""
-    return (f"""',"rank":' || COALESCE(({rank})::text, 'null') || ',"public_rank":' || """
-            f"""COALESCE(({public_rank})::text, 'null') || ',"position":' || ({position})::text || '}}'""")
-
-
 _TABLE = LeaderboardEntry._meta.db_table
-_OLD_TAIL = _tail("rank", "public_rank", "position")
-
-
-def _rewrite_tail(rank: str, public_rank: str, position: str) -> str:
-    return f"left(row_json, length(row_json) - length({_OLD_TAIL})) || {_tail(rank, public_rank, position)}"
 
 
 @dataclass(frozen=True)
@@ -116,12 +102,10 @@ def board_move(*, phase_id: int, board: str, old: Placed | None, new_order_key: 
         new_rank = f"rank + ({rank_shift})"
         new_position = f"position + ({shift})"
         cursor.execute(
-            f"UPDATE {_TABLE} SET position = {new_position}, rank = {new_rank}, "
-            f"row_json = {_rewrite_tail(new_rank, 'public_rank', new_position)} "
+            f"UPDATE {_TABLE} SET position = {new_position}, rank = {new_rank} "
             f"WHERE phase_id = %s AND split = %s AND {' AND '.join(bounds)} "
             f"AND (({shift}) <> 0 OR (rank IS NOT NULL AND ({rank_shift}) <> 0))",
-            [*params_position, *params_rank, *params_rank, *params_position, *params, *bound_params,
-             *params_position, *params_rank])
+            [*params_position, *params_rank, *params, *bound_params, *params_position, *params_rank])
         if new_order_key is None:
             return None, None, None
         # Its position follows the row just above; its rank is a tie's, the next ranked row's minus one,
@@ -148,12 +132,10 @@ def board_move(*, phase_id: int, board: str, old: Placed | None, new_order_key: 
         return cursor.fetchone()
 
 
-def entry_rewrite(*, pk: int, row_json: str, fields: dict) -> None:
-    """Rewrite a stored entry's ``fields`` and API row in place; the end of the row (rank, public rank,
-    position) is taken from the stored columns, which other moves of the same refresh may have shifted."""
-    head = row_json[:row_json.rindex(',"rank":')]  # names are JSON strings: their quotes are escaped
-    LeaderboardEntry.objects.filter(pk=pk).update(**fields, row_json=Concat(
-        Value(head), RawSQL(_OLD_TAIL, ()), output_field=TextField()))
+def entry_rewrite(*, pk: int, row_head: str, fields: dict) -> None:
+    """Rewrite a stored entry's ``fields`` and the head of its API row in place; its place (position, rank,
+    public rank), which other moves of the same refresh may have shifted, stays as stored."""
+    LeaderboardEntry.stored.filter(pk=pk).update(**fields, row_head=row_head)
 
 
 def public_ranks_follow(*, phase_id: int, low: bytes, high: bytes | None) -> int:
@@ -171,9 +153,7 @@ def public_ranks_follow(*, phase_id: int, low: bytes, high: bytes | None) -> int
             return 0
         teams, ranks = [team for team, _ in found], [rank for _, rank in found]
         cursor.execute(
-            f"UPDATE {_TABLE} AS p SET public_rank = v.rank, "
-            f"row_json = left(p.row_json, length(p.row_json) - length("
-            f"{_tail('p.rank', 'p.public_rank', 'p.position')})) || {_tail('p.rank', 'v.rank', 'p.position')} "
+            f"UPDATE {_TABLE} AS p SET public_rank = v.rank "
             f"FROM unnest(%s::bigint[], %s::bigint[]) AS v(team_id, rank) WHERE p.phase_id = %s "
             f"AND p.split = 'private' AND p.team_id = ANY(%s::bigint[]) AND p.team_id = v.team_id "
             f"AND NOT p.is_baseline AND p.public_rank IS DISTINCT FROM v.rank",
@@ -185,7 +165,7 @@ def public_rank_clear(*, phase_id: int, team_id: int) -> int:
     """The team left the public board: its private row has no public rank (returns 1 if it had one)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {_TABLE} SET public_rank = NULL, row_json = {_rewrite_tail('rank', 'NULL', 'position')} "
+            f"UPDATE {_TABLE} SET public_rank = NULL "
             "WHERE phase_id = %s AND split = 'private' AND team_id = %s AND NOT is_baseline "
             "AND public_rank IS NOT NULL", [phase_id, team_id])
         return cursor.rowcount
@@ -195,6 +175,6 @@ def statistics_clear(*, phase_id: int, boards: list[str]) -> None:
     """The boards' order changed: their entries' statistics no longer hold (the statistics lead each API row)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""UPDATE {_TABLE} SET statistics = NULL, row_json = '{{' || substr(row_json, strpos(row_json, """
+            f"""UPDATE {_TABLE} SET statistics = NULL, row_head = '{{' || substr(row_head, strpos(row_head, """
             f"""'"team_name":')) WHERE phase_id = %s AND split = ANY(%s) AND statistics IS NOT NULL""",
             [phase_id, boards])

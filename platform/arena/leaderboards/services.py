@@ -26,7 +26,7 @@ import scorers
 from arena.challenges.models import BoardVisibility, EntryRule, Phase, Track
 from arena.challenges.visibility import FROZEN
 from arena.factsheets.selectors import factsheet_answers_of
-from arena.leaderboards.exports import board_csv_render, entry_row_json, leaderboard_csv, leaderboard_csv_columns
+from arena.leaderboards.exports import board_csv_render, entry_row_head, leaderboard_csv, leaderboard_csv_columns
 from arena.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot, SampleRecord
 from arena.leaderboards.ranking import (
     AFTER_PREFIX,
@@ -100,12 +100,14 @@ def _recompute(phase: Phase, scope: Q | None, *, keyed, before=None) -> dict[str
         rows = rows.filter(scope)
     if before is not None:
         rows = rows.filter(submission__created_at__lt=before)
+    rows = rows.values_list(
+        "submission_id", "split", "score", "metrics", "conditions", "submission__team_id", "submission__team__name",
+        "submission__method_name", "submission__created_at", "submission__is_baseline", "submission__is_selected")
+    # A whole phase's scores are read in chunks; a few teams' in one round trip (a chunked read opens a
+    # server-side cursor: three).
     by_submission: dict[int, dict] = {}
     for (sid, split, score, metrics, conditions, team_id, team_name, method, created, baseline,
-         selected) in rows.values_list(
-        "submission_id", "split", "score", "metrics", "conditions", "submission__team_id", "submission__team__name",
-        "submission__method_name", "submission__created_at", "submission__is_baseline", "submission__is_selected",
-    ).iterator(chunk_size=5000):
+         selected) in (rows.iterator(chunk_size=5000) if scope is None else rows):
         entry = by_submission.setdefault(sid, {"team_id": team_id, "team_name": team_name or "", "method": method,
                                                "created": created, "baseline": baseline, "selected": selected})
         entry[split] = (score, metrics, condition_scores(conditions))
@@ -256,7 +258,7 @@ def _refresh_all(phase: Phase, scorer, rule: str, *, keyed, frozen: bool) -> dic
         for entry, (_, _, stats) in zip(entries, before if unchanged else [], strict=False):
             entry.statistics = stats
         for entry in entries:
-            entry.row_json = entry_row_json(entry)
+            entry.row_head = entry_row_head(entry)
         LeaderboardEntry.objects.bulk_create(entries, batch_size=1000)
         csv = leaderboard_csv(entries, metric_names=metric_names, split=board, answer_keys=answer_keys,
                               condition_names=condition_names)
@@ -305,7 +307,7 @@ def _refresh_teams(phase: Phase, ids: set[int | None], *, keyed, frozen: bool, s
     new_ids = {r.submission_id for rows in boards.values() for r in rows}
     answers = factsheet_answers_of(new_ids, leaderboard_only=True) if new_ids else {}
     old: dict[str, dict] = defaultdict(dict)
-    for e in LeaderboardEntry.objects.filter(scope, phase=phase).defer("row_json"):
+    for e in LeaderboardEntry.stored.filter(scope, phase=phase).defer("row_head"):
         old[e.split][(e.is_baseline, e.submission_id if e.is_baseline else e.team_id)] = e
 
     changed: dict[str, bool] = {}  # board: whether its order changed too
@@ -351,7 +353,7 @@ def _rewrite(before: LeaderboardEntry, entry: LeaderboardEntry) -> None:
     values): its place, ranks and statistics stay as stored, the rest is rewritten in one statement."""
     entry.rank, entry.position, entry.public_rank = before.rank, before.position, before.public_rank
     entry.statistics = before.statistics
-    entry_rewrite(pk=before.pk, row_json=entry_row_json(entry), fields={
+    entry_rewrite(pk=before.pk, row_head=entry_row_head(entry), fields={
         f: getattr(entry, f) for f in _CONTENT if getattr(before, f) != getattr(entry, f)})
 
 
@@ -375,7 +377,7 @@ def _move(phase: Phase, board: str, before: LeaderboardEntry | None, entry: Lead
             entry.submission_id, entry.score, position)
         entry.rank, entry.position, entry.public_rank = rank, position, public_rank
         entry.statistics = before.statistics if same_place else None
-        entry.row_json = entry_row_json(entry)
+        entry.row_head = entry_row_head(entry)
         entry.save(force_insert=True)
     if board == PUBLIC and not baseline:
         # The teams whose public rank moved lie between the old and the new place.
@@ -504,7 +506,7 @@ def leaderboard_statistics_refresh(*, phase_id: int) -> dict[str, int]:
     with transaction.atomic():
         phase = leaderboard_lock_phase(phase_id=phase_id)
         for board, (pks, stats) in computed.items():
-            current = list(LeaderboardEntry.objects.filter(phase=phase, split=board).order_by("position"))
+            current = list(LeaderboardEntry.stored.filter(phase=phase, split=board).order_by("position"))
             if [e.pk for e in current] != pks:
                 continue
             counts[board] = sum(s is not None for s in stats)
@@ -512,8 +514,8 @@ def leaderboard_statistics_refresh(*, phase_id: int) -> dict[str, int]:
                 continue
             for entry, entry_stats in zip(current, stats, strict=True):
                 entry.statistics = entry_stats
-                entry.row_json = entry_row_json(entry)
-            LeaderboardEntry.objects.bulk_update(current, ["statistics", "row_json"], batch_size=1000)
+                entry.row_head = entry_row_head(entry)
+            LeaderboardEntry.objects.bulk_update(current, ["statistics", "row_head"], batch_size=1000)
             now = timezone.now()
             # The CSV, like after a scoring, is rendered by its next reader, off the lock.
             LeaderboardSnapshot.objects.filter(phase=phase, split=board).update(

@@ -11,7 +11,7 @@ def _json_integer(field: str):
 
 def row_json_expression():
     """The entry's API row (``arena.leaderboards.exports.entry_row_json``) in SQL: its stored head, then its
-    place from the columns a re-ranking shifts, so a move rewrites three integers and not the row's text."""
+    place from the columns a re-ranking shifts, so a move rewrites those integers and not the row's text."""
     return Concat(F("row_head"), Value(',"rank":'), _json_integer("rank"), Value(',"public_rank":'),
                   _json_integer("public_rank"), Value(',"position":'), Cast("position", TextField()), Value("}"),
                   output_field=TextField())

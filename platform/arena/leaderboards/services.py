@@ -351,8 +351,7 @@ def _refresh_teams(phase: Phase, ids: set[int | None], *, keyed, frozen: bool, s
 def _rewrite(before: LeaderboardEntry, entry: LeaderboardEntry) -> None:
     """``entry`` takes the place of ``before``, which has the same order key (the same submission and ranking
     values): its place, ranks and statistics stay as stored, the rest is rewritten in one statement."""
-    entry.rank, entry.position, entry.public_rank = before.rank, before.position, before.public_rank
-    entry.statistics = before.statistics
+    entry.statistics = before.statistics  # the head of its API row begins with them
     entry_rewrite(pk=before.pk, row_head=entry_row_head(entry), fields={
         f: getattr(entry, f) for f in _CONTENT if getattr(before, f) != getattr(entry, f)})
 
@@ -515,7 +514,7 @@ def leaderboard_statistics_refresh(*, phase_id: int) -> dict[str, int]:
             for entry, entry_stats in zip(current, stats, strict=True):
                 entry.statistics = entry_stats
                 entry.row_head = entry_row_head(entry)
-            LeaderboardEntry.objects.bulk_update(current, ["statistics", "row_head"], batch_size=1000)
+            LeaderboardEntry.stored.bulk_update(current, ["statistics", "row_head"], batch_size=1000)
             now = timezone.now()
             # The CSV, like after a scoring, is rendered by its next reader, off the lock.
             LeaderboardSnapshot.objects.filter(phase=phase, split=board).update(

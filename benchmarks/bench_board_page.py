@@ -204,7 +204,7 @@ def make_board(*, submissions: int, teams: int) -> dict:
     from django.utils import timezone
 
     from arena.challenges.models import Challenge, Phase, Track
-    from arena.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot
+    from arena.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot, StoredEntry
     from arena.leaderboards.services import leaderboard_refresh
     from arena.submissions.models import Submission, SubmissionScore
     from arena.teams.models import Team
@@ -245,7 +245,8 @@ def make_board(*, submissions: int, teams: int) -> dict:
             e.statistics = {"interval": {"low": e.score - 0.02, "high": e.score + 0.02, "level": 0.95},
                             "p_vs_next": rng.random(), "rank_range": [max(1, e.rank - 3), e.rank + 3],
                             "tie_group": 1 + e.position // 7}
-    LeaderboardEntry.objects.bulk_update(entries, ["statistics"], batch_size=2000)
+    StoredEntry.objects.bulk_update([StoredEntry(pk=e.pk, statistics=e.statistics) for e in entries], ["statistics"],
+                                    batch_size=2000)
     fields = {f.name for f in LeaderboardSnapshot._meta.get_fields()}
     if "statistics_refreshed_at" in fields:
         LeaderboardSnapshot.objects.filter(phase=phase).update(statistics_refreshed_at=timezone.now())

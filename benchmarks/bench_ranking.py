@@ -91,8 +91,8 @@ def full_rewrite(*, phase_id: int, team_id: int) -> None:
     import scorers
     from arena.factsheets.selectors import factsheet_answers_of
     from arena.leaderboards import services
-    from arena.leaderboards.exports import entry_row_head, leaderboard_csv, leaderboard_csv_columns
-    from arena.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot
+    from arena.leaderboards.exports import board_csv_render, entry_row_head, leaderboard_csv_columns
+    from arena.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot, StoredEntry
 
     with transaction.atomic():
         phase = services.leaderboard_lock_phase(phase_id=phase_id)
@@ -111,29 +111,20 @@ def full_rewrite(*, phase_id: int, team_id: int) -> None:
                 for e in LeaderboardEntry.objects.filter(phase=phase, split=board).exclude(team_id=team_id).values(
                     "submission_id", "team_id", "team_name", "method_name", "submitted_at", "is_baseline", "score",
                     "metrics", "entries_count", "conditions")]
-        ranked_boards = {board: services._rank(rows) for board, rows in boards.items()}
-        public_rank_of = {r.team_id: rank for rank, _, r in ranked_boards["public"] if not r.is_baseline}
         previous = defaultdict(list)
         for board, sid, score, stats in LeaderboardEntry.objects.filter(phase=phase).order_by(
                 "position").values_list("split", "submission_id", "score", "statistics"):
             previous[board].append((sid, score, stats))
-        LeaderboardEntry.objects.filter(phase=phase).delete()
-        metric_names, condition_names, answer_keys = leaderboard_csv_columns(phase, scorer)
-        answers = factsheet_answers_of({r.submission_id for ranked in ranked_boards.values() for _, _, r in ranked},
+        StoredEntry.objects.filter(phase=phase).delete()
+        answer_keys = leaderboard_csv_columns(phase, scorer)[2]
+        answers = factsheet_answers_of({r.submission_id for rows in boards.values() for r in rows},
                                        leaderboard_only=True) if answer_keys else {}
-        for board, ranked in ranked_boards.items():
-            entries = [LeaderboardEntry(
-                phase=phase, split=board, submission_id=r.submission_id, team_id=r.team_id,
-                is_baseline=r.is_baseline, rank=rank, position=position, score=r.score, metrics=r.metrics,
-                conditions=r.conditions, team_name=r.team_name, method_name=r.method_name,
-                public_rank=public_rank_of.get(r.team_id) if board == "private" and not r.is_baseline else None,
-                submitted_at=r.submitted_at, entries_count=r.entries_count, answers=answers.get(r.submission_id, {}))
-                for rank, position, r in ranked]
+        for board, rows in boards.items():
+            entries = [services._entry(phase, board, r, answers=answers.get(r.submission_id, {})) for r in rows]
             for entry in entries:
                 entry.row_head = entry_row_head(entry)
-            LeaderboardEntry.objects.bulk_create(entries, batch_size=1000)
-            csv = leaderboard_csv(entries, metric_names=metric_names, split=board, answer_keys=answer_keys,
-                                  condition_names=condition_names)
+            StoredEntry.objects.bulk_create(entries, batch_size=1000)
+            csv = board_csv_render(phase=phase, board=board)
             if not LeaderboardSnapshot.objects.filter(phase=phase, split=board, rows=len(entries), csv=csv).exists():
                 LeaderboardSnapshot.objects.update_or_create(phase=phase, split=board,
                                                              defaults={"rows": len(entries), "csv": csv})

@@ -16,7 +16,6 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
-from django.apps import apps as django_apps
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -25,7 +24,7 @@ from arena.challenges.models import BoardVisibility, EntryRule
 from arena.factsheets.models import Answer, Question
 from arena.leaderboards import services
 from arena.leaderboards.exports import entry_row_json, snapshot_csv
-from arena.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot
+from arena.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot, StoredEntry
 from arena.leaderboards.ranking import order_key, rank_key
 from arena.leaderboards.services import leaderboard_refresh, leaderboard_statistics_refresh
 from arena.submissions.models import Submission, SubmissionScore, SubmissionStatus
@@ -233,27 +232,43 @@ def _row_versions(phase) -> dict[int, int]:
         return dict(cursor.fetchall())
 
 
-@pytest.mark.parametrize("size", [40, 200])
-def test_a_team_moving_a_few_places_rewrites_only_the_rows_it_passes(size):
-    phase, teams = _board_of(size)
-    mover = teams[size // 2]  # at position size/2 + 1 on both boards; moves up three places
-    sub = SubmissionFactory(phase=phase, team=mover, status=SubmissionStatus.SCORED)
+def _scored(phase, team, score: float, mse: float = 0.1):
+    sub = SubmissionFactory(phase=phase, team=team, status=SubmissionStatus.SCORED)
     for split in ("public", "private"):
-        SubmissionScore.objects.create(submission=sub, split=split, score=(size // 2 + 3.5) / size,
-                                       metrics={"mse": 0.1})
-    versions = _row_versions(phase)
-    with CaptureQueriesContext(connection) as queries:
-        leaderboard_refresh(phase_id=phase.pk, team_ids=[mover.pk])
-    after = _row_versions(phase)
-    rewritten = {pk for pk, version in versions.items() if after.get(pk) != version}
-    # The mover's two old rows, the three rows it passed on each board, and on the private board the three
-    # passed teams' public ranks (the same rows again).
-    assert len(rewritten) == 2 + 3 + 3
-    assert len(queries) == 18  # whatever the size of the board
-    ranks = list(LeaderboardEntry.objects.filter(phase=phase, split="private").order_by("position").values_list(
-        "rank", "public_rank", "team_id"))
-    assert ranks[size - size // 2 - 4] == (size - size // 2 - 3, size - size // 2 - 3, mover.pk)
-    assert [r[0] for r in ranks] == list(range(1, size + 1)) == [r[1] for r in ranks]
+        SubmissionScore.objects.create(submission=sub, split=split, score=score, metrics={"mse": mse})
+    return sub
+
+
+@pytest.mark.parametrize("move", ["three places", "to the top", "a new team"])
+def test_a_move_writes_the_movers_rows_only(move):
+    queries_by_size = {}
+    for size in (40, 200):
+        phase, teams = _board_of(size)
+        mover = teams[size // 2]  # at position size/2 + 1 on both boards
+        if move == "three places":
+            score = (size // 2 + 3.5) / size
+        elif move == "to the top":
+            score = 2.0
+        else:
+            mover = TeamFactory(challenge=phase.track.challenge, name="new")
+            score = (size // 2 + 0.5) / size  # between the teams now at positions size/2 and size/2 + 1
+        _scored(phase, mover, score)
+        versions = _row_versions(phase)
+        old = set(StoredEntry.objects.filter(phase=phase, team=mover).values_list("pk", flat=True))
+        with CaptureQueriesContext(connection) as queries:
+            leaderboard_refresh(phase_id=phase.pk, team_ids=[mover.pk])
+        after = _row_versions(phase)
+        # Its old rows are gone and two new ones written; no other row of either board was written.
+        assert {pk for pk, version in versions.items() if after.get(pk) != version} == old
+        assert len(set(after) - set(versions)) == 2
+        queries_by_size[size] = len(queries)
+        ranks = list(LeaderboardEntry.objects.filter(phase=phase, split="private").order_by("position")
+                     .values_list("rank", "public_rank", "team_id"))
+        at = {"three places": size - size // 2 - 3, "to the top": 1, "a new team": size - size // 2}[move]
+        assert ranks[at - 1] == (at, at, mover.pk)
+        assert [r[0] for r in ranks] == list(range(1, len(ranks) + 1)) == [r[1] for r in ranks]
+    # The same statements whatever the size of the board and the distance moved.
+    assert queries_by_size[40] == queries_by_size[200] == (11 if move == "a new team" else 13)
 
 
 @pytest.mark.parametrize("size", [40, 200])
@@ -281,39 +296,34 @@ def test_a_worse_entry_rewrites_only_the_teams_rows_where_they_stand(size):
         assert entry.row_json == entry_row_json(entry)
 
 
-def test_the_rows_a_move_passes_keep_their_stored_text():
-    phase, teams = _board_of(40)
-    mover = teams[0]  # last on both boards; jumps to the top, past every other row
-    sub = SubmissionFactory(phase=phase, team=mover, status=SubmissionStatus.SCORED)
-    for split in ("public", "private"):
-        SubmissionScore.objects.create(submission=sub, split=split, score=2.0, metrics={"mse": 0.1})
-    before = {e.pk: (e.row_head, e.row_json) for e in LeaderboardEntry.objects.filter(phase=phase)}
-    leaderboard_refresh(phase_id=phase.pk, team_ids=[mover.pk])
-    entries = list(LeaderboardEntry.objects.filter(phase=phase))
-    passed = [e for e in entries if e.pk in before]
-    assert len(passed) == 2 * 39
-    # Their place moved (and on the private board their public rank), their stored text did not.
-    assert all(e.row_head == before[e.pk][0] and e.row_json != before[e.pk][1] for e in passed)
-    assert all(e.row_json == entry_row_json(e) and '"rank":' not in e.row_head for e in entries)
-    assert [json.loads(e.row_json)["position"] for e in sorted(passed, key=lambda e: (e.split, e.position))] == [
-        *range(2, 41), *range(2, 41)]
-
-
-def test_the_migration_takes_the_place_out_of_the_stored_rows_and_back():
-    migration = importlib.import_module("arena.leaderboards.migrations.0008_entry_row_head")
-    phase, teams = _board_of(5)
-    # Names and metric keys that look like the place: the place is the last ``,"rank":`` of a row.
-    teams[1].name = 'x,"rank":1,"position":2}'
-    teams[1].save()
-    SubmissionScore.objects.filter(submission__team=teams[2]).update(metrics={"mse": 0.1, "rank": 4})
+def test_going_back_to_stored_places_stores_the_places_the_view_reads():
+    migration = importlib.import_module("arena.leaderboards.migrations.0009_places_read_from_the_order")
+    phase, teams = _board_of(6)
+    # A tie, a baseline and a team without a private row: shared ranks, an unranked row, a missing public rank.
+    _scored(phase, teams[1], 5 / 6)
+    baseline = SubmissionFactory(phase=phase, team=None, is_baseline=True, status=SubmissionStatus.SCORED)
+    SubmissionScore.objects.create(submission=baseline, split="public", score=0.5, metrics={"mse": 0.1})
+    SubmissionScore.objects.create(submission=baseline, split="private", score=0.5, metrics={"mse": 0.1})
+    SubmissionScore.objects.filter(submission__team=teams[2], split="private").delete()
     leaderboard_refresh(phase_id=phase.pk)
-    entries = list(LeaderboardEntry.objects.filter(phase=phase))
-    rows, heads = {e.pk: e.row_json for e in entries}, {e.pk: e.row_head for e in entries}
-    assert {json.loads(rows[e.pk])["rank"] for e in entries} == {1, 2, 3, 4, 5}
-    for e in entries:  # stored as before the migration: the whole row
-        LeaderboardEntry.stored.filter(pk=e.pk).update(row_head=rows[e.pk])
-    editor = SimpleNamespace(connection=connection)
-    migration._strip_places(django_apps, editor)
-    assert dict(LeaderboardEntry.stored.filter(phase=phase).values_list("pk", "row_head")) == heads
-    migration._add_places(django_apps, editor)
-    assert dict(LeaderboardEntry.stored.filter(phase=phase).values_list("pk", "row_head")) == rows
+    read = {e.pk: (e.position, e.rank, e.public_rank) for e in LeaderboardEntry.objects.filter(phase=phase)}
+    # The tie shares rank 1; the baseline (submitted before the team of equal score) has none.
+    assert list(LeaderboardEntry.objects.filter(phase=phase, split="public").order_by("position").values_list(
+        "rank", flat=True)) == [1, 1, 3, None, 4, 5, 6]
+    assert sum(public_rank is None for _, _, public_rank in read.values()) == 7 + 1  # public rows, the baseline
+    table = StoredEntry._meta.db_table
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's pending checks, before the table changes
+                for column in ("position", "rank", "public_rank"):
+                    cursor.execute(f"ALTER TABLE {table} ADD COLUMN {column} integer")
+            migration._store_places(None, SimpleNamespace(execute=lambda sql: connection.cursor().execute(sql)))
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT id, position, rank, public_rank FROM {table} WHERE phase_id = %s",
+                               [phase.pk])
+                stored = {pk: tuple(place) for pk, *place in cursor.fetchall()}
+            raise _Undo
+    except _Undo:
+        pass
+    assert stored == read

@@ -12,7 +12,7 @@ import scorers
 from arena.challenges.models import Phase
 from arena.core.csv_safety import SafeCsvWriter
 from arena.factsheets.selectors import factsheet_questions
-from arena.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot
+from arena.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot, StoredEntry
 from arena.leaderboards.selectors import leaderboard_protocol
 
 
@@ -38,10 +38,9 @@ def entry_statistics(e: LeaderboardEntry) -> dict:
             "rank_range": stats.get("rank_range"), "tie_group": stats.get("tie_group")}
 
 
-def entry_as_dict(e: LeaderboardEntry) -> dict:
-    """The entry's API row. The statistics come first and the place last: the place is not stored with the rest
-    (``LeaderboardEntry.row_head``), and a change of the board's order drops the statistics from its start
-    (``arena.leaderboards.ranking``)."""
+def _head_as_dict(e: StoredEntry | LeaderboardEntry) -> dict:
+    """The entry's API row but its place. The statistics come first: a change of the board's order drops them
+    from the start of the stored head (``arena.leaderboards.ranking.statistics_clear``)."""
     return {
         **entry_statistics(e),
         "team_name": e.team_name,
@@ -49,8 +48,12 @@ def entry_as_dict(e: LeaderboardEntry) -> dict:
         "metrics": {k: _number(v) for k, v in e.metrics.items()}, "entries_count": e.entries_count,
         "submitted_at": e.submitted_at.isoformat().replace("+00:00", "Z"), "submission": e.submission_id,
         "answers": e.answers, "conditions": {name: _number(v) for name, v in (e.conditions or {}).items()},
-        "rank": e.rank, "public_rank": e.public_rank, "position": e.position,
     }
+
+
+def entry_as_dict(e: LeaderboardEntry) -> dict:
+    """The entry's API row: its head, then its place (which is not stored, ``LeaderboardEntry``)."""
+    return {**_head_as_dict(e), "rank": e.rank, "public_rank": e.public_rank, "position": e.position}
 
 
 def entry_row_json(e: LeaderboardEntry) -> str:
@@ -58,11 +61,10 @@ def entry_row_json(e: LeaderboardEntry) -> str:
     return json.dumps(entry_as_dict(e), separators=(",", ":"), allow_nan=False)
 
 
-def entry_row_head(e: LeaderboardEntry) -> str:
-    """What is stored of the entry's API row (``LeaderboardEntry.row_head``): all but its place, which ends it.
-    Names and keys are JSON strings (their quotes escaped), so the place begins at the last ``,"rank":``."""
-    row = entry_row_json(e)
-    return row[:row.rindex(',"rank":')]
+def entry_row_head(e: StoredEntry | LeaderboardEntry) -> str:
+    """What is stored of the entry's API row (``StoredEntry.row_head``): the row without its place, which ends
+    it, and without the closing brace (``arena.leaderboards.models.row_json_expression`` adds both)."""
+    return json.dumps(_head_as_dict(e), separators=(",", ":"), allow_nan=False)[:-1]
 
 
 def _statistics_cells(e: LeaderboardEntry) -> list:
@@ -120,8 +122,7 @@ def board_csv_render(*, phase: Phase, board: str) -> str:
     """The CSV of the board's stored rows as they are now."""
     metric_names, condition_names, answer_keys = leaderboard_csv_columns(phase, scorers.get_scorer(
         phase.track.scorer_key))
-    entries = LeaderboardEntry.stored.filter(phase=phase, split=board).order_by("position").defer(
-        "row_head", "rank_key", "order_key")
+    entries = LeaderboardEntry.objects.filter(phase=phase, split=board).order_by("position")
     return leaderboard_csv(entries, metric_names=metric_names, split=board, answer_keys=answer_keys,
                            condition_names=condition_names)
 

@@ -11,7 +11,7 @@ def _json_integer(field: str):
 
 def row_json_expression():
     """The entry's API row (``arena.leaderboards.exports.entry_row_json``) in SQL: its stored head, then its
-    place from the columns a re-ranking shifts, so a move rewrites those integers and not the row's text."""
+    place as the view numbers it."""
     return Concat(F("row_head"), Value(',"rank":'), _json_integer("rank"), Value(',"public_rank":'),
                   _json_integer("public_rank"), Value(',"position":'), Cast("position", TextField()), Value("}"),
                   output_field=TextField())
@@ -24,19 +24,11 @@ class EntryManager(models.Manager):
         return super().get_queryset().annotate(row_json=row_json_expression())
 
 
-class LeaderboardEntry(models.Model):
-    """One row of a phase's public or private leaderboard."""
+class EntryColumns(models.Model):
+    """What an entry of a board holds besides its place."""
 
-    phase = models.ForeignKey("challenges.Phase", on_delete=models.CASCADE, related_name="leaderboard_entries")
     split = models.CharField(max_length=16)
-    submission = models.ForeignKey("submissions.Submission", on_delete=models.CASCADE, related_name="+")
-    team = models.ForeignKey("teams.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     is_baseline = models.BooleanField(default=False)
-    #: Competition rank ("1224") among teams; baselines are placed by score but have no rank.
-    rank = models.PositiveIntegerField(null=True, blank=True)
-    #: On the private board, the same team's rank on the public board.
-    public_rank = models.PositiveIntegerField(null=True, blank=True)
-    position = models.PositiveIntegerField()
     score = models.FloatField()
     metrics = models.JSONField(default=dict)
     #: On a phase with a robustness protocol, the entry's score under each condition (None: it failed).
@@ -51,32 +43,77 @@ class LeaderboardEntry(models.Model):
     #: ``{"interval": {"low", "high", "level"}, "p_vs_next", "rank_range": [best, worst], "tie_group"}``;
     #: null until computed after the board changed, and on tracks without resampling.
     statistics = models.JSONField(null=True, blank=True)
-    #: The row as the API sends it without its end, rendered when the entry is placed: the end (the entry's
-    #: ``"rank"``, ``"public_rank"`` and ``"position"``) follows from the columns when it is read, as
-    #: ``row_json`` (``row_json_expression``), so the entries a re-ranking passes keep their text.
+    #: The row as the API sends it without its end, rendered when the entry is stored: the end (the entry's
+    #: ``"rank"``, ``"public_rank"`` and ``"position"``) follows from its place when it is read, as
+    #: ``LeaderboardEntry.row_json`` (``row_json_expression``).
     row_head = models.TextField()
     #: The entry's sort key as bytes whose order is the board's (``arena.leaderboards.ranking``): equal
     #: ``rank_key`` share a rank; ``order_key`` (``rank_key``, then the submission time and id) is unique
-    #: and ascends with the position, so placing one entry is an index lookup.
+    #: and ascends with the position.
     rank_key = models.BinaryField(default=b"")
     order_key = models.BinaryField(default=b"")
 
-    #: Reads get each entry's API row as ``row_json``; ``stored`` reads the columns only (the services' own
-    #: reads, which never send the row).
-    objects = EntryManager()
-    stored = models.Manager()
+    class Meta:
+        abstract = True
+
+
+class StoredEntry(EntryColumns):
+    """One row of a phase's public or private leaderboard as stored: without its place, which follows from the
+    order of the board's keys when it is read (``LeaderboardEntry``). Placing, moving or removing one entry is
+    then one row written, whatever the size of the board. Only the services write it.
+
+    The view ``LeaderboardEntry`` reads names this table's columns: a migration that changes them drops the
+    view first and creates it again after (SQLite rebuilds a changed table under its name).
+    """
+
+    phase = models.ForeignKey("challenges.Phase", on_delete=models.CASCADE, related_name="leaderboard_entries")
+    submission = models.ForeignKey("submissions.Submission", on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey("teams.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
 
     class Meta:
-        ordering = ["phase", "split", "position"]
+        db_table = "leaderboards_leaderboardentry"
         constraints = [
             models.UniqueConstraint(fields=["phase", "split", "submission"], name="one_row_per_submission"),
         ]
-        # No index holds a column that a re-ranking shifts (position, rank, public rank, the API row): the rows
-        # a move passes are then rewritten in their own page (heap-only updates, see migration 0007), with no
-        # index entries to add. A board is read in position order by sorting its rows (a phase's, by
-        # ``board_order_key``), which for thousands of rows costs about a millisecond.
+        # The board's order is its order key's: the places of a page are counted along this index.
         indexes = [models.Index(fields=["phase", "split", "order_key"], name="board_order_key"),
                    models.Index(fields=["phase", "team", "split"], name="board_team_entries")]
+
+    def __str__(self) -> str:
+        return f"{self.phase_id}/{self.split}: {self.team_name or self.method_name}"
+
+
+class LeaderboardEntry(EntryColumns):
+    """One row of a board with its place, as readers get it: a database view over ``StoredEntry``
+    (migration 0009) that numbers each board's rows in the order of their keys, read only.
+
+    - ``position``: 1, 2, 3, ... best first (``order_key`` order);
+    - ``rank``: competition rank ("1224") among teams, equal ``rank_key`` sharing one; baselines get none;
+    - ``public_rank``: on the private board, the same team's rank on the public board.
+
+    Filters on the phase and split reach the view's numbering, so a board's read numbers that board's rows
+    only; any other filter (a team, a name) applies to the numbered rows, whose places stay the board's.
+    """
+
+    phase = models.ForeignKey("challenges.Phase", on_delete=models.DO_NOTHING, related_name="+",
+                              db_constraint=False)
+    submission = models.ForeignKey("submissions.Submission", on_delete=models.DO_NOTHING, related_name="+",
+                                   db_constraint=False)
+    team = models.ForeignKey("teams.Team", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+",
+                             db_constraint=False)
+    #: Competition rank ("1224") among teams; baselines are placed by score but have no rank.
+    rank = models.PositiveIntegerField(null=True, blank=True)
+    #: On the private board, the same team's rank on the public board.
+    public_rank = models.PositiveIntegerField(null=True, blank=True)
+    position = models.PositiveIntegerField()
+
+    #: Entries with their API row as ``row_json``.
+    objects = EntryManager()
+
+    class Meta:
+        managed = False
+        db_table = "leaderboards_board"
+        ordering = ["phase", "split", "position"]
 
     def __str__(self) -> str:
         return f"{self.phase_id}/{self.split} #{self.rank}: {self.team_name or self.method_name}"

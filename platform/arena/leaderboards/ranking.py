@@ -2,22 +2,22 @@
 
 Each stored entry carries byte keys whose order is the board's order (best first): ``rank_key``
 encodes the ranking tuple (the primary score, then each tie-break metric, oriented so larger is
-better), ``order_key`` appends the submission time (earlier first) and the submission id. Placing
-a changed entry is then an index lookup, and only the rows between its old and new place move:
-their positions and competition ranks are rewritten by one set-based statement. The stored text of
-their API rows does not hold the place (``LeaderboardEntry.row_head``), so it stays as it is.
+better), ``order_key`` appends the submission time (earlier first) and the submission id. A board's
+order is its order keys' (``arena.leaderboards.models.LeaderboardEntry`` numbers the rows when they are
+read), so a changed entry is one row taken off and one written, whatever the size of the board. What the
+change does to the others (who moved, whose public rank moved) is found by index lookups that stop at the
+first row found.
 """
 
 from __future__ import annotations
 
 import json
 import struct
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection
 
-from arena.leaderboards.models import LeaderboardEntry
+from arena.leaderboards.models import StoredEntry
 
 _DOUBLE = struct.Struct(">d")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -51,124 +51,54 @@ def ranking_rule(scorer, tie_breaks: list[str]) -> str:
     return f"v{KEY_VERSION}:" + json.dumps(directions, separators=(",", ":"))
 
 
-_TABLE = LeaderboardEntry._meta.db_table
+_TABLE = StoredEntry._meta.db_table
 
 
-@dataclass(frozen=True)
-class Placed:
-    """An entry's stored place: its row id, position, rank key and order key."""
-
-    pk: int
-    position: int
-    rank_key: bytes
-    order_key: bytes
+def passes_none(*, phase_id: int, board: str, old: bytes, new: bytes) -> bool:
+    """Whether no other entry of the board lies between two order keys: an entry moving from one to the other
+    (its old row already taken off) keeps its position."""
+    low, high = sorted((old, new))
+    return not StoredEntry.objects.filter(phase_id=phase_id, split=board, order_key__gt=low,
+                                          order_key__lt=high).exists()
 
 
-def board_move(*, phase_id: int, board: str, old: Placed | None, new_order_key: bytes | None,
-               new_rank_key: bytes | None, ranked: bool, public_rank_team: int | None = None
-               ) -> tuple[int | None, int | None, int | None]:
-    """Take ``old`` off the board and make room for an entry with the new keys (None: it leaves the board):
-    the rows between the two places shift by one position, the ranked rows between the two rank keys by one
-    rank (``ranked``: the entry is a team's, which baselines are not). Returns the new entry's position,
-    rank and (``public_rank_team`` given: that team's rank on the public board), for the caller to insert it.
+def public_ranks_change(*, phase_id: int, team_id: int, old: bytes | None, new: bytes | None) -> bool:
+    """Whether a private row's public rank changes when ``team_id``'s public entry moves from rank key ``old``
+    to ``new`` (None: not on the public board), the board's other entries as stored.
+
+    A team's rank is one more than the teams strictly better (smaller rank key). Another team's moves when the
+    mover passes it: its key lies after the lower of the two keys and up to the higher one (after the one key,
+    entering or leaving). The mover's own moves when it enters or leaves, or passes a team whose key lies from the
+    lower key up to, not including, the higher one. In order keys (the rank key then 16 bytes), "rank key after
+    K" is "order key after K + AFTER_PREFIX" and "up to K" is "before K + AFTER_PREFIX". Each test stops at the
+    first team found.
     """
-    params: list = [phase_id, board]
+    keys = sorted(k for k in (old, new) if k is not None)
+    low, high = keys[0], keys[-1]
+    public = (f"SELECT 1 FROM {_TABLE} AS pub WHERE pub.phase_id = %s AND pub.split = 'public' "
+              "AND NOT pub.is_baseline AND pub.team_id <> %s")
+    with_private = (f"EXISTS (SELECT 1 FROM {_TABLE} AS priv WHERE priv.phase_id = pub.phase_id "
+                    "AND priv.split = 'private' AND priv.team_id = pub.team_id AND NOT priv.is_baseline)")
+    bounds, params = "pub.order_key > %s", [phase_id, team_id, low + AFTER_PREFIX]
+    if len(keys) == 2:
+        bounds += " AND pub.order_key < %s"
+        params.append(high + AFTER_PREFIX)
     with connection.cursor() as cursor:
-        if old is not None:
-            cursor.execute(f"DELETE FROM {_TABLE} WHERE id = %s", [old.pk])
-        position_terms, rank_terms, params_position, params_rank = [], [], [], []
-        if new_order_key is not None:
-            position_terms.append("(CASE WHEN order_key > %s THEN 1 ELSE 0 END)")
-            params_position.append(new_order_key)
-        if old is not None:
-            position_terms.append("(CASE WHEN position > %s THEN -1 ELSE 0 END)")
-            params_position.append(old.position)
-        if ranked:
-            if new_rank_key is not None:
-                rank_terms.append("(CASE WHEN rank_key > %s THEN 1 ELSE 0 END)")
-                params_rank.append(new_rank_key)
-            if old is not None:
-                rank_terms.append("(CASE WHEN rank_key > %s THEN -1 ELSE 0 END)")
-                params_rank.append(old.rank_key)
-        shift = " + ".join(position_terms) or "0"
-        rank_shift = " + ".join(rank_terms) or "0"
-        # Only rows between the two places (and, for ranks, between the two rank keys) can move.
-        keys = [k for k in (new_order_key, old.order_key if old else None) if k is not None]
-        bounds, bound_params = ["order_key >= %s"], [min(keys)]
-        if new_order_key is not None and old is not None:
-            highest = max(keys + ([max(new_rank_key, old.rank_key) + AFTER_PREFIX] if ranked else []))
-            bounds.append("order_key <= %s")
-            bound_params.append(highest)
-        new_rank = f"rank + ({rank_shift})"
-        new_position = f"position + ({shift})"
-        cursor.execute(
-            f"UPDATE {_TABLE} SET position = {new_position}, rank = {new_rank} "
-            f"WHERE phase_id = %s AND split = %s AND {' AND '.join(bounds)} "
-            f"AND (({shift}) <> 0 OR (rank IS NOT NULL AND ({rank_shift}) <> 0))",
-            [*params_position, *params_rank, *params, *bound_params, *params_position, *params_rank])
-        if new_order_key is None:
-            return None, None, None
-        # Its position follows the row just above; its rank is a tie's, the next ranked row's minus one,
-        # or, last, one more than the ranked rows.
-        above = (f"SELECT position FROM {_TABLE} WHERE phase_id = %s AND split = %s AND order_key < %s "
-                 "ORDER BY order_key DESC LIMIT 1")
-        rank = "NULL"
-        rank_params: list = []
-        if ranked:
-            rank = (f"COALESCE((SELECT rank FROM {_TABLE} WHERE phase_id = %s AND split = %s AND order_key >= %s "
-                    "AND order_key < %s AND rank_key = %s AND rank IS NOT NULL LIMIT 1), "
-                    f"(SELECT rank - 1 FROM {_TABLE} WHERE phase_id = %s AND split = %s AND order_key > %s "
-                    "AND rank IS NOT NULL ORDER BY order_key LIMIT 1), "
-                    f"(SELECT count(*) + 1 FROM {_TABLE} WHERE phase_id = %s AND split = %s AND rank IS NOT NULL))")
-            rank_params = [*params, new_rank_key, new_rank_key + AFTER_PREFIX, new_rank_key, *params,
-                           new_order_key, *params]
-        public_rank, public_params = "NULL", []
-        if public_rank_team is not None:
-            public_rank = (f"(SELECT rank FROM {_TABLE} WHERE phase_id = %s AND split = 'public' AND team_id = %s "
-                           "AND NOT is_baseline LIMIT 1)")
-            public_params = [phase_id, public_rank_team]
-        cursor.execute(f"SELECT COALESCE(({above}), 0) + 1, {rank}, {public_rank}",
-                       [*params, new_order_key, *rank_params, *public_params])
-        return cursor.fetchone()
+        cursor.execute(f"SELECT EXISTS ({public} AND {bounds} AND {with_private})", params)
+        if cursor.fetchone()[0]:
+            return True
+        if len(keys) == 2:
+            cursor.execute(f"SELECT EXISTS ({public} AND pub.order_key >= %s AND pub.order_key < %s)",
+                           [phase_id, team_id, low, high])
+            if not cursor.fetchone()[0]:
+                return False  # it passed no one: its own rank stays
+    return StoredEntry.objects.filter(phase_id=phase_id, split="private", team_id=team_id,
+                                      is_baseline=False).exists()
 
 
 def entry_rewrite(*, pk: int, row_head: str, fields: dict) -> None:
-    """Rewrite a stored entry's ``fields`` and the head of its API row in place; its place (position, rank,
-    public rank), which other moves of the same refresh may have shifted, stays as stored."""
-    LeaderboardEntry.stored.filter(pk=pk).update(**fields, row_head=row_head)
-
-
-def public_ranks_follow(*, phase_id: int, low: bytes, high: bytes | None) -> int:
-    """Give the private rows of the teams whose public rows lie between ``low`` and ``high`` (order keys;
-    None: to the end) their public rank, where it changed; returns how many changed."""
-    bound, params = ("AND order_key <= %s", [high]) if high is not None else ("", [])
-    with connection.cursor() as cursor:
-        # The public ranks first (an index range), then the private rows by team: two plans that stay cheap
-        # whatever the planner knows of the table.
-        cursor.execute(
-            f"SELECT team_id, rank FROM {_TABLE} WHERE phase_id = %s AND split = 'public' AND NOT is_baseline "
-            f"AND order_key >= %s {bound}", [phase_id, low, *params])
-        found = cursor.fetchall()
-        if not found:
-            return 0
-        teams, ranks = [team for team, _ in found], [rank for _, rank in found]
-        cursor.execute(
-            f"UPDATE {_TABLE} AS p SET public_rank = v.rank "
-            f"FROM unnest(%s::bigint[], %s::bigint[]) AS v(team_id, rank) WHERE p.phase_id = %s "
-            f"AND p.split = 'private' AND p.team_id = ANY(%s::bigint[]) AND p.team_id = v.team_id "
-            f"AND NOT p.is_baseline AND p.public_rank IS DISTINCT FROM v.rank",
-            [teams, ranks, phase_id, teams])
-        return cursor.rowcount
-
-
-def public_rank_clear(*, phase_id: int, team_id: int) -> int:
-    """The team left the public board: its private row has no public rank (returns 1 if it had one)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {_TABLE} SET public_rank = NULL "
-            "WHERE phase_id = %s AND split = 'private' AND team_id = %s AND NOT is_baseline "
-            "AND public_rank IS NOT NULL", [phase_id, team_id])
-        return cursor.rowcount
+    """Rewrite a stored entry's ``fields`` and the head of its API row where it stands."""
+    StoredEntry.objects.filter(pk=pk).update(**fields, row_head=row_head)
 
 
 def statistics_clear(*, phase_id: int, boards: list[str]) -> None:

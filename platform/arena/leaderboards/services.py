@@ -1,8 +1,9 @@
-"""Ranking a phase's leaderboards. Runs when scores change, never when a board is read.
+"""Storing a phase's leaderboard entries. Runs when scores change; a read only numbers the stored rows in the
+order of their keys (``arena.leaderboards.models.LeaderboardEntry``).
 
-A team's place depends on its own submissions only, so a scoring recomputes that team's
-entry from its submissions and re-ranks it against the stored entries of the others;
-organiser actions that touch many teams (re-runs, disqualifications) recompute everything.
+A team's entry depends on its own submissions only, so a scoring recomputes that team's entry from its
+submissions and replaces its row on each board; organiser actions that touch many teams (re-runs,
+disqualifications) recompute everything.
 """
 
 from __future__ import annotations
@@ -26,16 +27,13 @@ import scorers
 from arena.challenges.models import BoardVisibility, EntryRule, Phase, Track
 from arena.challenges.visibility import FROZEN
 from arena.factsheets.selectors import factsheet_answers_of
-from arena.leaderboards.exports import board_csv_render, entry_row_head, leaderboard_csv, leaderboard_csv_columns
-from arena.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot, SampleRecord
+from arena.leaderboards.exports import board_csv_render, entry_row_head, leaderboard_csv_columns
+from arena.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot, SampleRecord, StoredEntry
 from arena.leaderboards.ranking import (
-    AFTER_PREFIX,
-    Placed,
-    board_move,
     entry_rewrite,
     order_key,
-    public_rank_clear,
-    public_ranks_follow,
+    passes_none,
+    public_ranks_change,
     rank_key,
     ranking_rule,
     statistics_clear,
@@ -64,6 +62,7 @@ class _Row:
     entries_count: int = 1
     key: tuple = ()
     conditions: dict = field(default_factory=dict)
+    order_key: bytes = b""
 
 
 def metric_greater_is_better(scorer, metric: str) -> bool:
@@ -161,23 +160,6 @@ def _counted(phase: Phase, entries: list[tuple[int, dict]], row) -> dict[str, tu
     return {PUBLIC: best_public, PRIVATE: best(pool, PRIVATE)}
 
 
-def _rank(rows: list[_Row]) -> list[tuple[int | None, int, _Row]]:
-    """Best first (then the earlier submission, then the smaller id); teams get competition ranks (equal keys
-    share a rank), baselines get none."""
-    rows.sort(key=lambda r: (r.key, -r.submitted_at.timestamp(), -r.submission_id), reverse=True)
-    ranked = []
-    team_position = 0
-    previous_key, previous_rank = None, 0
-    for position, r in enumerate(rows, start=1):
-        rank = None
-        if not r.is_baseline:
-            team_position += 1
-            rank = previous_rank if r.key == previous_key else team_position
-            previous_key, previous_rank = r.key, rank
-        ranked.append((rank, position, r))
-    return ranked
-
-
 def leaderboard_lock_phase(*, phase_id: int) -> Phase:
     """Lock the phase's boards for the rest of the transaction.
 
@@ -231,37 +213,35 @@ def _refresh_all(phase: Phase, scorer, rule: str, *, keyed, frozen: bool) -> dic
     boards = _recompute(phase, None, keyed=keyed)
     if frozen:
         boards[FROZEN] = _recompute(phase, None, keyed=keyed, before=phase.frozen_at)[PUBLIC]
-    ranked_boards = {board: _rank(rows) for board, rows in boards.items()}
-    public_rank_of = {r.team_id: rank for rank, _, r in ranked_boards[PUBLIC] if not r.is_baseline}
+    # Each board's entries in its order (``ranking.order_key``), which is how they are read.
+    for rows in boards.values():
+        for r in rows:
+            r.order_key = order_key(rank_key(r.key), r.submitted_at, r.submission_id)
+        rows.sort(key=lambda r: r.order_key)
 
     # A board whose entries stay the same keeps its statistics (and so its CSV and refresh time).
     previous: dict[str, list] = defaultdict(list)
-    for board, sid, score, stats in LeaderboardEntry.objects.filter(phase=phase).order_by("position").values_list(
-            "split", "submission_id", "score", "statistics"):
+    for board, sid, score, stats in LeaderboardEntry.objects.filter(phase=phase).order_by(
+            "split", "position").values_list("split", "submission_id", "score", "statistics"):
         previous[board].append((sid, score, stats))
     # A CSV left to its next reader is compared as that reader would get it.
     stale = {board: board_csv_render(phase=phase, board=board) for board in LeaderboardSnapshot.objects.filter(
         phase=phase, csv_stale=True, split__in=list(boards)).values_list("split", flat=True)}
-    LeaderboardEntry.objects.filter(phase=phase).delete()
+    StoredEntry.objects.filter(phase=phase).delete()
     LeaderboardSnapshot.objects.filter(phase=phase).exclude(split__in=list(boards)).delete()
-    metric_names, condition_names, answer_keys = leaderboard_csv_columns(phase, scorer)
-    answers = factsheet_answers_of({r.submission_id for ranked in ranked_boards.values() for _, _, r in ranked},
+    answer_keys = leaderboard_csv_columns(phase, scorer)[2]
+    answers = factsheet_answers_of({r.submission_id for rows in boards.values() for r in rows},
                                    leaderboard_only=True) if answer_keys else {}
-    for board, ranked in ranked_boards.items():
-        entries = [
-            _entry(phase, board, r, rank=rank, position=position, answers=answers.get(r.submission_id, {}),
-                   public_rank=public_rank_of.get(r.team_id) if board == PRIVATE and not r.is_baseline else None)
-            for rank, position, r in ranked
-        ]
+    for board, rows in boards.items():
+        entries = [_entry(phase, board, r, answers=answers.get(r.submission_id, {})) for r in rows]
         before = previous.get(board, [])
         unchanged = [(sid, score) for sid, score, _ in before] == [(e.submission_id, e.score) for e in entries]
         for entry, (_, _, stats) in zip(entries, before if unchanged else [], strict=False):
             entry.statistics = stats
         for entry in entries:
             entry.row_head = entry_row_head(entry)
-        LeaderboardEntry.objects.bulk_create(entries, batch_size=1000)
-        csv = leaderboard_csv(entries, metric_names=metric_names, split=board, answer_keys=answer_keys,
-                              condition_names=condition_names)
+        StoredEntry.objects.bulk_create(entries, batch_size=1000)
+        csv = board_csv_render(phase=phase, board=board)
         # An unchanged board keeps its refresh time, the board's HTTP validator (``arena.leaderboards.caching``):
         # the frozen and public boards must not move with entries that only the hidden boards show.
         snapshot = LeaderboardSnapshot.objects.filter(phase=phase, split=board).values_list(
@@ -273,18 +253,16 @@ def _refresh_all(phase: Phase, scorer, rule: str, *, keyed, frozen: bool) -> dic
         elif snapshot[2:] != (False, rule):  # the same board: its CSV and keys stored, its refresh time kept
             LeaderboardSnapshot.objects.filter(phase=phase, split=board).update(csv=csv, csv_stale=False,
                                                                                 ranked_by=rule)
-    return {board: len(ranked) for board, ranked in ranked_boards.items()}
+    return {board: len(rows) for board, rows in boards.items()}
 
 
-def _entry(phase: Phase, board: str, r: _Row, *, rank: int | None, position: int, answers: dict,
-           public_rank: int | None, statistics: dict | None = None) -> LeaderboardEntry:
+def _entry(phase: Phase, board: str, r: _Row, *, answers: dict) -> StoredEntry:
     ranking = rank_key(r.key)
-    return LeaderboardEntry(
+    return StoredEntry(
         phase=phase, split=board, submission_id=r.submission_id, team_id=r.team_id, is_baseline=r.is_baseline,
-        rank=rank, position=position, score=r.score, metrics=r.metrics, conditions=r.conditions,
-        public_rank=public_rank, team_name=r.team_name, method_name=r.method_name, submitted_at=r.submitted_at,
-        entries_count=r.entries_count, answers=answers, statistics=statistics, rank_key=ranking,
-        order_key=order_key(ranking, r.submitted_at, r.submission_id))
+        score=r.score, metrics=r.metrics, conditions=r.conditions, team_name=r.team_name,
+        method_name=r.method_name, submitted_at=r.submitted_at, entries_count=r.entries_count, answers=answers,
+        rank_key=ranking, order_key=order_key(ranking, r.submitted_at, r.submission_id))
 
 
 #: What a stored entry holds besides its place: equal in all of them, an entry has not changed.
@@ -293,8 +271,8 @@ _CONTENT = ("submission_id", "team_id", "is_baseline", "score", "metrics", "cond
 
 
 def _refresh_teams(phase: Phase, ids: set[int | None], *, keyed, frozen: bool, snapshots: dict) -> dict[str, int]:
-    """Recompute the entries of the teams in ``ids`` (``None``: the baselines) and move each changed one to its
-    place on each board; the other entries change only in place (position, rank, public rank).
+    """Recompute the entries of the teams in ``ids`` (``None``: the baselines) and replace each changed one on
+    each board; the others' rows stay as they are (their places follow from the order when read).
     ``snapshots``: each board's ``(ranked_by, rows, statistics_refreshed_at)``."""
     teams = [i for i in ids if i is not None]
     submission_scope, scope = Q(submission__team_id__in=teams), Q(team_id__in=teams)
@@ -307,7 +285,7 @@ def _refresh_teams(phase: Phase, ids: set[int | None], *, keyed, frozen: bool, s
     new_ids = {r.submission_id for rows in boards.values() for r in rows}
     answers = factsheet_answers_of(new_ids, leaderboard_only=True) if new_ids else {}
     old: dict[str, dict] = defaultdict(dict)
-    for e in LeaderboardEntry.stored.filter(scope, phase=phase).defer("row_head"):
+    for e in StoredEntry.objects.filter(scope, phase=phase).defer("row_head"):
         old[e.split][(e.is_baseline, e.submission_id if e.is_baseline else e.team_id)] = e
 
     changed: dict[str, bool] = {}  # board: whether its order changed too
@@ -321,8 +299,7 @@ def _refresh_teams(phase: Phase, ids: set[int | None], *, keyed, frozen: bool, s
             before, r = old[board].get(who), new.get(who)
             entry = None
             if r is not None:
-                entry = _entry(phase, board, r, rank=None, position=0, answers=answers.get(r.submission_id, {}),
-                               public_rank=None)
+                entry = _entry(phase, board, r, answers=answers.get(r.submission_id, {}))
                 if before is not None and all(getattr(before, f) == getattr(entry, f) for f in _CONTENT):
                     continue  # the stored entry is this one
                 if before is not None and bytes(before.order_key) == entry.order_key:
@@ -348,47 +325,36 @@ def _refresh_teams(phase: Phase, ids: set[int | None], *, keyed, frozen: bool, s
     return {board: rows + rows_delta.get(board, 0) for board, (_, rows, _) in snapshots.items()}
 
 
-def _rewrite(before: LeaderboardEntry, entry: LeaderboardEntry) -> None:
+def _rewrite(before: StoredEntry, entry: StoredEntry) -> None:
     """``entry`` takes the place of ``before``, which has the same order key (the same submission and ranking
-    values): its place, ranks and statistics stay as stored, the rest is rewritten in one statement."""
+    values): its statistics stay as stored, the rest is rewritten in one statement."""
     entry.statistics = before.statistics  # the head of its API row begins with them
     entry_rewrite(pk=before.pk, row_head=entry_row_head(entry), fields={
         f: getattr(entry, f) for f in _CONTENT if getattr(before, f) != getattr(entry, f)})
 
 
-def _move(phase: Phase, board: str, before: LeaderboardEntry | None, entry: LeaderboardEntry | None
-          ) -> tuple[bool, int]:
-    """Replace ``before`` (None: not on the board) by ``entry`` (None: leaves the board) in place; returns
-    whether the board's order (its submissions and scores, position by position) changed, and how many
-    private rows took a new public rank."""
+def _move(phase: Phase, board: str, before: StoredEntry | None, entry: StoredEntry | None) -> tuple[bool, bool]:
+    """Replace ``before`` (None: not on the board) by ``entry`` (None: leaves the board); returns whether the
+    board's order (its submissions and scores, position by position) changed, and whether a private row's public
+    rank changed with it."""
     stored = entry if entry is not None else before
     team, baseline = stored.team_id, stored.is_baseline
-    place = Placed(before.pk, before.position, bytes(before.rank_key), bytes(before.order_key)) \
-        if before is not None else None
-    position, rank, public_rank = board_move(
-        phase_id=phase.pk, board=board, old=place, ranked=not baseline,
-        new_order_key=entry.order_key if entry is not None else None,
-        new_rank_key=entry.rank_key if entry is not None else None,
-        public_rank_team=team if board == PRIVATE and not baseline else None)
+    if before is not None:
+        StoredEntry.objects.filter(pk=before.pk).delete()
     same_place = False
     if entry is not None:
-        same_place = before is not None and (before.submission_id, before.score, before.position) == (
-            entry.submission_id, entry.score, position)
-        entry.rank, entry.position, entry.public_rank = rank, position, public_rank
+        same_place = before is not None and (before.submission_id, before.score) == (
+            entry.submission_id, entry.score) and passes_none(
+            phase_id=phase.pk, board=board, old=bytes(before.order_key), new=entry.order_key)
         entry.statistics = before.statistics if same_place else None
         entry.row_head = entry_row_head(entry)
         entry.save(force_insert=True)
+    public_ranks = False
     if board == PUBLIC and not baseline:
-        # The teams whose public rank moved lie between the old and the new place.
-        keys = [e.order_key if e is entry else bytes(e.order_key) for e in (before, entry) if e is not None]
-        high = None
-        if len(keys) == 2:
-            high = max(*keys, max(bytes(before.rank_key), entry.rank_key) + AFTER_PREFIX)
-        public_ranks = public_ranks_follow(phase_id=phase.pk, low=min(keys), high=high)
-        if entry is None:
-            public_ranks += public_rank_clear(phase_id=phase.pk, team_id=team)
-        return not same_place, public_ranks
-    return not same_place, 0
+        public_ranks = public_ranks_change(
+            phase_id=phase.pk, team_id=team, old=bytes(before.rank_key) if before is not None else None,
+            new=entry.rank_key if entry is not None else None)
+    return not same_place, public_ranks
 
 
 # --- Statistics: how sure the board is of its order -------------------------------------------
@@ -505,7 +471,8 @@ def leaderboard_statistics_refresh(*, phase_id: int) -> dict[str, int]:
     with transaction.atomic():
         phase = leaderboard_lock_phase(phase_id=phase_id)
         for board, (pks, stats) in computed.items():
-            current = list(LeaderboardEntry.stored.filter(phase=phase, split=board).order_by("position"))
+            # In the board's order (``ranking.order_key``), as the view numbers it.
+            current = list(StoredEntry.objects.filter(phase=phase, split=board).order_by("order_key"))
             if [e.pk for e in current] != pks:
                 continue
             counts[board] = sum(s is not None for s in stats)
@@ -514,7 +481,7 @@ def leaderboard_statistics_refresh(*, phase_id: int) -> dict[str, int]:
             for entry, entry_stats in zip(current, stats, strict=True):
                 entry.statistics = entry_stats
                 entry.row_head = entry_row_head(entry)
-            LeaderboardEntry.stored.bulk_update(current, ["statistics", "row_head"], batch_size=1000)
+            StoredEntry.objects.bulk_update(current, ["statistics", "row_head"], batch_size=1000)
             now = timezone.now()
             # The CSV, like after a scoring, is rendered by its next reader, off the lock.
             LeaderboardSnapshot.objects.filter(phase=phase, split=board).update(

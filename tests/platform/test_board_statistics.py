@@ -12,13 +12,15 @@ from datetime import timedelta
 import numpy as np
 import pytest
 from django import forms
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 import scorers
 from arena.challenges.models import Track
 from arena.challenges.services import phase_reveal_results
-from arena.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot, SampleRecord
+from arena.leaderboards.exports import entry_row_json
+from arena.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot, SampleRecord, StoredEntry
 from arena.leaderboards.services import (
     board_settings,
     leaderboard_refresh,
@@ -28,6 +30,7 @@ from arena.leaderboards.services import (
 )
 from arena.leaderboards.statistics import BoardRow, board_statistics
 from arena.submissions.models import Submission, SubmissionScore, SubmissionStatus
+from arena.teams.models import Team
 from scorers.tracks.mer import MER_EMOTIONS
 from tests.platform.factories import (
     ChallengeFactory,
@@ -377,3 +380,47 @@ def test_admin_saves_board_settings(client):
     track.refresh_from_db()
     assert (track.board_resamples, track.board_alpha) == (200, 0.2)
     assert board_settings(track) == (200, 0.2)
+
+
+def _row_versions(phase) -> dict[int, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, xmin::text::bigint FROM {StoredEntry._meta.db_table} WHERE phase_id = %s",
+                       [phase.pk])
+        return dict(cursor.fetchall())
+
+
+def test_a_move_hides_the_boards_statistics_without_writing_the_others_rows(world):
+    phase = world["phase"]
+    leaderboard_statistics_refresh(phase_id=phase.pk)
+    delta = Team.objects.get(name="Delta")
+    delta_public = StoredEntry.objects.get(phase=phase, split="public", team=delta).pk
+    versions = _row_versions(phase)
+    SubmissionScore.objects.filter(submission__team=delta, split="public").update(score=0.99)
+    leaderboard_refresh(phase_id=phase.pk, team_ids=[delta.pk])
+    after = _row_versions(phase)
+    # Delta's public row was replaced (its private one is unchanged); every other row of both boards is as the
+    # statistics run wrote it.
+    assert {pk for pk, version in versions.items() if after.get(pk) != version} == {delta_public}
+    assert len(set(after) - set(versions)) == 1
+    public = _board(phase, "public")
+    assert [e.team_name for e in public][:1] == ["Delta"]
+    assert [e.statistics for e in public] == [None] * 5
+    assert all(e.row_json == entry_row_json(e) and '"interval"' not in e.row_json for e in public)
+    assert all(e.statistics for e in _board(phase, "private"))  # the private board did not change
+    assert LeaderboardSnapshot.objects.get(phase=phase, split="public").statistics_refreshed_at is None
+    assert leaderboard_statistics_refresh(phase_id=phase.pk)["public"] == 5
+    assert all(e.statistics and e.row_json == entry_row_json(e) for e in _board(phase, "public"))
+
+
+def test_statistics_stored_before_a_change_and_computed_again_are_shown_without_rewriting_the_rows(world):
+    phase = world["phase"]
+    leaderboard_statistics_refresh(phase_id=phase.pk)
+    shown = [(e.statistics, e.row_json) for e in _board(phase, "public")]
+    # As a change of the board that a later one undid leaves it: the order as it was, its statistics hidden.
+    LeaderboardSnapshot.objects.filter(phase=phase, split="public").update(statistics_refreshed_at=None)
+    assert [e.statistics for e in _board(phase, "public")] == [None] * 5
+    versions = _row_versions(phase)
+    assert leaderboard_statistics_refresh(phase_id=phase.pk)["public"] == 5
+    assert _row_versions(phase) == versions
+    assert [(e.statistics, e.row_json) for e in _board(phase, "public")] == shown
+    assert LeaderboardSnapshot.objects.get(phase=phase, split="public").statistics_refreshed_at is not None

@@ -318,7 +318,8 @@ def test_going_back_to_stored_places_stores_the_places_the_view_reads():
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's pending checks, before the table changes
                 for column in ("position", "rank", "public_rank"):
                     cursor.execute(f"ALTER TABLE {table} ADD COLUMN {column} integer")
-            migration._store_places(None, SimpleNamespace(execute=lambda sql: connection.cursor().execute(sql)))
+            migration._store_places(None, SimpleNamespace(connection=connection,
+                                                         execute=lambda sql: connection.cursor().execute(sql)))
             with connection.cursor() as cursor:
                 cursor.execute(f"SELECT id, position, rank, public_rank FROM {table} WHERE phase_id = %s",
                                [phase.pk])

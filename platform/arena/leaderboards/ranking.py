@@ -99,12 +99,3 @@ def public_ranks_change(*, phase_id: int, team_id: int, old: bytes | None, new: 
 def entry_rewrite(*, pk: int, row_head: str, fields: dict) -> None:
     """Rewrite a stored entry's ``fields`` and the head of its API row where it stands."""
     StoredEntry.objects.filter(pk=pk).update(**fields, row_head=row_head)
-
-
-def statistics_clear(*, phase_id: int, boards: list[str]) -> None:
-    """The boards' order changed: their entries' statistics no longer hold (the statistics lead each API row)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""UPDATE {_TABLE} SET statistics = NULL, row_head = '{{' || substr(row_head, strpos(row_head, """
-            f"""'"team_name":')) WHERE phase_id = %s AND split = ANY(%s) AND statistics IS NOT NULL""",
-            [phase_id, boards])

@@ -36,7 +36,6 @@ from arena.leaderboards.ranking import (
     public_ranks_change,
     rank_key,
     ranking_rule,
-    statistics_clear,
 )
 from arena.leaderboards.statistics import BoardRow, board_statistics
 from arena.submissions.models import ScoreSplit, SubmissionScore, SubmissionStatus
@@ -311,11 +310,9 @@ def _refresh_teams(phase: Phase, ids: set[int | None], *, keyed, frozen: bool, s
             if public_ranks:
                 changed[PRIVATE] = changed.get(PRIVATE, False)
             rows_delta[board] += (entry is not None) - (before is not None)
-    # A board whose order changed loses its statistics (entries have them only once they were computed).
+    # A board whose order changed no longer shows its statistics (its snapshot's ``statistics_refreshed_at``
+    # cleared below hides them on every row, ``LeaderboardEntry``) until the next statistics run.
     reordered = [board for board, order_changed in changed.items() if order_changed]
-    with_statistics = [board for board in reordered if snapshots[board][2] is not None]
-    if with_statistics:
-        statistics_clear(phase_id=phase.pk, boards=with_statistics)
     if changed:
         LeaderboardSnapshot.objects.filter(phase=phase, split__in=list(changed)).update(
             rows=Case(*[When(split=board, then=F("rows") + delta) for board, delta in rows_delta.items()],
@@ -470,18 +467,24 @@ def leaderboard_statistics_refresh(*, phase_id: int) -> dict[str, int]:
     counts = {}
     with transaction.atomic():
         phase = leaderboard_lock_phase(phase_id=phase_id)
+        shown = {split: at is not None for split, at in LeaderboardSnapshot.objects.filter(phase=phase).values_list(
+            "split", "statistics_refreshed_at")}
         for board, (pks, stats) in computed.items():
             # In the board's order (``ranking.order_key``), as the view numbers it.
             current = list(StoredEntry.objects.filter(phase=phase, split=board).order_by("order_key"))
             if [e.pk for e in current] != pks:
                 continue
             counts[board] = sum(s is not None for s in stats)
-            if [e.statistics for e in current] == stats:
+            # Statistics stored before the board last changed are kept but not shown: equal to these, they
+            # are shown again without being written.
+            unchanged = [e.statistics for e in current] == stats
+            if unchanged and (shown[board] or not any(stats)):
                 continue
-            for entry, entry_stats in zip(current, stats, strict=True):
-                entry.statistics = entry_stats
-                entry.row_head = entry_row_head(entry)
-            StoredEntry.objects.bulk_update(current, ["statistics", "row_head"], batch_size=1000)
+            if not unchanged:
+                for entry, entry_stats in zip(current, stats, strict=True):
+                    entry.statistics = entry_stats
+                    entry.row_head = entry_row_head(entry)
+                StoredEntry.objects.bulk_update(current, ["statistics", "row_head"], batch_size=1000)
             now = timezone.now()
             # The CSV, like after a scoring, is rendered by its next reader, off the lock.
             LeaderboardSnapshot.objects.filter(phase=phase, split=board).update(

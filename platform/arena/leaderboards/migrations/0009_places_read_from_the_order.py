@@ -10,30 +10,52 @@ from django.db import migrations, models
 
 TABLE = "leaderboards_leaderboardentry"
 VIEW = "leaderboards_board"
+SNAPSHOTS = "leaderboards_leaderboardsnapshot"
 COLUMNS = ("id, phase_id, split, submission_id, team_id, is_baseline, score, metrics, conditions, team_name, "
-           "method_name, submitted_at, entries_count, answers, statistics, row_head, rank_key, order_key")
+           "method_name, submitted_at, entries_count, answers, rank_key, order_key")
 # Positions follow the order key; teams share a competition rank where their rank keys are equal (baselines are
 # placed but not ranked); a private row's public rank is its team's rank on the public board. A filter on the
 # phase and split reaches each numbering (they are its partitions), so a board's read numbers that board only.
-PLACED = f"""
-SELECT b.*, pub.rank AS public_rank FROM (
-    SELECT {COLUMNS},
+# Statistics computed before the board last changed (its snapshot's ``statistics_refreshed_at`` is null) are
+# not shown: neither the column nor the start of the API row's head, which the statistics lead.
+PLACED = """
+SELECT {outer}, b.position, b.rank, pub.rank AS public_rank,
+       CASE WHEN s.statistics_refreshed_at IS NULL THEN NULL ELSE b.statistics END AS statistics,
+       CASE WHEN s.statistics_refreshed_at IS NULL AND b.statistics IS NOT NULL
+            THEN '{{' || substr(b.row_head, {find}(b.row_head, '"team_name":')) ELSE b.row_head END AS row_head
+FROM (
+    SELECT {columns}, statistics, row_head,
            row_number() OVER (PARTITION BY phase_id, split ORDER BY order_key) AS position,
            CASE WHEN is_baseline THEN NULL
                 ELSE rank() OVER (PARTITION BY phase_id, split, is_baseline ORDER BY rank_key) END AS rank
-    FROM {TABLE}) AS b
+    FROM {table}) AS b
+LEFT JOIN {snapshots} AS s ON s.phase_id = b.phase_id AND s.split = b.split
 LEFT JOIN (
     SELECT phase_id, team_id, rank() OVER (PARTITION BY phase_id ORDER BY rank_key) AS rank
-    FROM {TABLE} WHERE split = 'public' AND NOT is_baseline) AS pub
+    FROM {table} WHERE split = 'public' AND NOT is_baseline) AS pub
 ON b.split = 'private' AND NOT b.is_baseline AND pub.phase_id = b.phase_id AND pub.team_id = b.team_id
 """
+
+
+def _placed(connection) -> str:
+    find = "strpos" if connection.vendor == "postgresql" else "instr"
+    outer = ", ".join(f"b.{column}" for column in COLUMNS.split(", "))
+    return PLACED.format(columns=COLUMNS, outer=outer, table=TABLE, snapshots=SNAPSHOTS, find=find)
+
+
+def _create_view(apps, schema_editor):
+    schema_editor.execute(f"CREATE VIEW {VIEW} AS {_placed(schema_editor.connection)}")
+
+
+def _drop_view(apps, schema_editor):
+    schema_editor.execute(f"DROP VIEW {VIEW}")
 
 
 def _store_places(apps, schema_editor):
     """Going back: every entry's place as the view numbered it, stored in its columns again."""
     schema_editor.execute(
         f"UPDATE {TABLE} SET position = placed.position, rank = placed.rank, public_rank = placed.public_rank "
-        f"FROM ({PLACED}) AS placed WHERE placed.id = {TABLE}.id")
+        f"FROM ({_placed(schema_editor.connection)}) AS placed WHERE placed.id = {TABLE}.id")
 
 
 class Migration(migrations.Migration):
@@ -55,7 +77,7 @@ class Migration(migrations.Migration):
         migrations.RemoveField(model_name="storedentry", name="position"),
         migrations.RemoveField(model_name="storedentry", name="rank"),
         migrations.RemoveField(model_name="storedentry", name="public_rank"),
-        migrations.RunSQL(f"CREATE VIEW {VIEW} AS {PLACED}", f"DROP VIEW {VIEW}"),
+        migrations.RunPython(_create_view, _drop_view),
         migrations.CreateModel(
             name="LeaderboardEntry",
             fields=[

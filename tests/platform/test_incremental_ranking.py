@@ -328,3 +328,28 @@ def test_going_back_to_stored_places_stores_the_places_the_view_reads():
     except _Undo:
         pass
     assert stored == read
+
+
+def _plan_nodes(plan: dict):
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _plan_nodes(child)
+
+
+@pytest.mark.parametrize("split", ["public", "private"])
+def test_a_board_is_numbered_once_a_read_whatever_the_planner_knows(split):
+    """The view joins nothing that the planner could read again for every row: with no statistics on the table
+    (a new deployment, a board filled faster than autovacuum analyses it), each numbering runs once a read."""
+    phase, _ = _board_of(200)
+    read = LeaderboardEntry.objects.filter(phase=phase, split=split).order_by("position").values_list(
+        "row_json", flat=True)[:50]
+    sql, params = read.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM pg_statistic WHERE starelid = ANY(%s::regclass[])",
+                       [[StoredEntry._meta.db_table, LeaderboardSnapshot._meta.db_table]])
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+        plan = cursor.fetchone()[0][0]["Plan"]
+    numberings = [node for node in _plan_nodes(plan) if node["Node Type"] == "WindowAgg"]
+    assert numberings and all(node["Actual Loops"] == 1 for node in numberings)
+    assert max(node["Actual Rows"] for node in numberings) == 400  # the phase's two boards, not the table
+    assert [json.loads(row)["position"] for row in read] == list(range(1, 51))

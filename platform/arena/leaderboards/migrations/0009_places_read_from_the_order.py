@@ -13,33 +13,38 @@ VIEW = "leaderboards_board"
 SNAPSHOTS = "leaderboards_leaderboardsnapshot"
 COLUMNS = ("id, phase_id, split, submission_id, team_id, is_baseline, score, metrics, conditions, team_name, "
            "method_name, submitted_at, entries_count, answers, rank_key, order_key")
-# Positions follow the order key; teams share a competition rank where their rank keys are equal (baselines are
-# placed but not ranked); a private row's public rank is its team's rank on the public board. A filter on the
-# phase and split reaches each numbering (they are its partitions), so a board's read numbers that board only.
-# Statistics computed before the board last changed (its snapshot's ``statistics_refreshed_at`` is null) are
-# not shown: neither the column nor the start of the API row's head, which the statistics lead.
+# Positions follow the order key (the rank key, then the time and id); teams share a competition rank where their
+# rank keys are equal: one more than the teams with a smaller rank key (baselines are placed but not ranked). Both
+# are counted along one sort of the board's rows. A private row's public rank is the rank of its team's public
+# row: the phase's rows are numbered again by team. A filter on the phase reaches every numbering (it is in all
+# their partitions), so a board's read numbers its phase's rows only, whatever the planner knows of the table:
+# the view joins nothing that could be read again for every row. Statistics computed before the board last
+# changed (its snapshot's ``statistics_refreshed_at`` is null) are not shown: neither the column nor the start of
+# the API row's head, which the statistics lead.
 PLACED = """
-SELECT {outer}, b.position, b.rank, pub.rank AS public_rank,
-       CASE WHEN s.statistics_refreshed_at IS NULL THEN NULL ELSE b.statistics END AS statistics,
-       CASE WHEN s.statistics_refreshed_at IS NULL AND b.statistics IS NOT NULL
-            THEN '{{' || substr(b.row_head, {find}(b.row_head, '"team_name":')) ELSE b.row_head END AS row_head
+SELECT {outer}, n.position, n.rank, n.public_rank,
+       CASE WHEN s.statistics_refreshed_at IS NULL THEN NULL ELSE n.statistics END AS statistics,
+       CASE WHEN s.statistics_refreshed_at IS NULL AND n.statistics IS NOT NULL
+            THEN '{{' || substr(n.row_head, {find}(n.row_head, '"team_name":')) ELSE n.row_head END AS row_head
 FROM (
-    SELECT {columns}, statistics, row_head,
-           row_number() OVER (PARTITION BY phase_id, split ORDER BY order_key) AS position,
-           CASE WHEN is_baseline THEN NULL
-                ELSE rank() OVER (PARTITION BY phase_id, split, is_baseline ORDER BY rank_key) END AS rank
-    FROM {table}) AS b
-LEFT JOIN {snapshots} AS s ON s.phase_id = b.phase_id AND s.split = b.split
-LEFT JOIN (
-    SELECT phase_id, team_id, rank() OVER (PARTITION BY phase_id ORDER BY rank_key) AS rank
-    FROM {table} WHERE split = 'public' AND NOT is_baseline) AS pub
-ON b.split = 'private' AND NOT b.is_baseline AND pub.phase_id = b.phase_id AND pub.team_id = b.team_id
+    SELECT r.*, CASE WHEN r.split = 'private' AND NOT r.is_baseline
+                     THEN max(CASE WHEN r.split = 'public' THEN r.rank END) OVER (PARTITION BY r.phase_id, r.team_id)
+                END AS public_rank
+    FROM (
+        SELECT {columns}, statistics, row_head,
+               row_number() OVER (PARTITION BY phase_id, split ORDER BY rank_key, order_key) AS position,
+               CASE WHEN is_baseline THEN NULL
+                    ELSE 1 + count(*) FILTER (WHERE NOT is_baseline) OVER (PARTITION BY phase_id, split ORDER BY rank_key)
+                         - count(*) FILTER (WHERE NOT is_baseline) OVER (PARTITION BY phase_id, split, rank_key)
+               END AS rank
+        FROM {table}) AS r) AS n
+LEFT JOIN {snapshots} AS s ON s.phase_id = n.phase_id AND s.split = n.split
 """
 
 
 def _placed(connection) -> str:
     find = "strpos" if connection.vendor == "postgresql" else "instr"
-    outer = ", ".join(f"b.{column}" for column in COLUMNS.split(", "))
+    outer = ", ".join(f"n.{column}" for column in COLUMNS.split(", "))
     return PLACED.format(columns=COLUMNS, outer=outer, table=TABLE, snapshots=SNAPSHOTS, find=find)
 
 

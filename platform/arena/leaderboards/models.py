@@ -1,4 +1,4 @@
-"""Stored leaderboards: ranked once when scores change, read many times without ranking."""
+"""Stored leaderboards: an entry stored when its scores change, its place numbered when its board is read."""
 
 from django.db import models
 from django.db.models import F, TextField, Value

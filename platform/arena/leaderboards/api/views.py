@@ -146,7 +146,7 @@ class LeaderboardView(APIView):
             "visible_splits": read.visible_splits,
             "refreshed_at": _stamp(snapshot.refreshed_at) if snapshot else None,
         }, separators=(",", ":"))
-        # The rows were serialised when the board was ranked; splice them in as they are.
+        # The rows come as JSON text (their stored head and their place, ``LeaderboardEntry.row_json``): spliced in.
         body = head[:-1] + ',"entries":[' + ",".join(rows) + "]}"
         return HttpResponse(body, content_type="application/json")
 

@@ -39,8 +39,8 @@ def entry_statistics(e: LeaderboardEntry) -> dict:
 
 
 def _head_as_dict(e: StoredEntry | LeaderboardEntry) -> dict:
-    """The entry's API row but its place. The statistics come first: a change of the board's order drops them
-    from the start of the stored head (``arena.leaderboards.ranking.statistics_clear``)."""
+    """The entry's API row but its place. The statistics come first: while a board's statistics are stale, the
+    view ``LeaderboardEntry`` reads the stored head from ``"team_name"`` on (migration 0009)."""
     return {
         **entry_statistics(e),
         "team_name": e.team_name,

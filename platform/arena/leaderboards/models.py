@@ -75,7 +75,8 @@ class StoredEntry(EntryColumns):
         constraints = [
             models.UniqueConstraint(fields=["phase", "split", "submission"], name="one_row_per_submission"),
         ]
-        # The board's order is its order key's: the places of a page are counted along this index.
+        # A board's rows are found by the phase and split (the view then numbers them in key order); a move's
+        # lookups (``arena.leaderboards.ranking``) are ranges of order keys.
         indexes = [models.Index(fields=["phase", "split", "order_key"], name="board_order_key"),
                    models.Index(fields=["phase", "team", "split"], name="board_team_entries")]
 

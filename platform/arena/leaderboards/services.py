@@ -192,12 +192,12 @@ def leaderboard_refresh(*, phase_id: int, team_ids: Iterable[int | None] | None 
     stored = {}
     if team_ids is not None:
         stored = {split: rest for split, *rest in LeaderboardSnapshot.objects.filter(phase=phase).values_list(
-            "split", "ranked_by", "rows", "statistics_refreshed_at")}
-    # A board just frozen, a board not stored yet, or one keyed under another rule is ranked in full once. Entries
-    # are moved in place by PostgreSQL's statements (``arena.leaderboards.ranking``): on another database (the
-    # embedded SQLite of the demo) every refresh ranks in full.
+            "split", "ranked_by", "rows")}
+    # A board just frozen, a board not stored yet, or one keyed under another rule is stored in full once. A team's
+    # entries are replaced one by one on PostgreSQL (the lookups of ``arena.leaderboards.ranking``): on another
+    # database (the embedded SQLite of the demo) every refresh stores every entry again.
     if team_ids is not None and connection.vendor == "postgresql" and {
-            split: ranked_by for split, (ranked_by, _, _) in stored.items()} == {
+            split: ranked_by for split, (ranked_by, _) in stored.items()} == {
             board: rule for board in (PUBLIC, PRIVATE, *([FROZEN] if frozen else []))}:
         counts = _refresh_teams(phase, set(team_ids), keyed=keyed, frozen=frozen, snapshots=stored)
     else:
@@ -272,7 +272,7 @@ _CONTENT = ("submission_id", "team_id", "is_baseline", "score", "metrics", "cond
 def _refresh_teams(phase: Phase, ids: set[int | None], *, keyed, frozen: bool, snapshots: dict) -> dict[str, int]:
     """Recompute the entries of the teams in ``ids`` (``None``: the baselines) and replace each changed one on
     each board; the others' rows stay as they are (their places follow from the order when read).
-    ``snapshots``: each board's ``(ranked_by, rows, statistics_refreshed_at)``."""
+    ``snapshots``: each board's ``(ranked_by, rows)``."""
     teams = [i for i in ids if i is not None]
     submission_scope, scope = Q(submission__team_id__in=teams), Q(team_id__in=teams)
     if None in ids:
@@ -319,7 +319,7 @@ def _refresh_teams(phase: Phase, ids: set[int | None], *, keyed, frozen: bool, s
                       default=F("rows"), output_field=models.PositiveIntegerField()),
             statistics_refreshed_at=Case(When(split__in=reordered, then=None), default=F("statistics_refreshed_at")),
             refreshed_at=timezone.now(), csv_stale=True)
-    return {board: rows + rows_delta.get(board, 0) for board, (_, rows, _) in snapshots.items()}
+    return {board: rows + rows_delta.get(board, 0) for board, (_, rows) in snapshots.items()}
 
 
 def _rewrite(before: StoredEntry, entry: StoredEntry) -> None:

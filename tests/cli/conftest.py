@@ -22,6 +22,7 @@ from arena.leaderboards.services import leaderboard_refresh
 from arena.submissions.models import SubmissionScore, SubmissionStatus
 from arena.tokens.services import api_token_create
 from tests.platform.factories import PhaseFactory, SubmissionFactory, UserFactory, ready_team
+from tests.platform.worker import switch_broker
 
 REPO = Path(__file__).resolve().parents[2]
 GOOD = b"name,discrete\ns1,happy\ns2,sad\ns3,angry\ns4,neutral\ns5,worried\n"
@@ -62,20 +63,12 @@ class Cli:
 @pytest.fixture
 def memory_broker():
     """Tasks enqueued by the live server go to an in-memory broker and are never run."""
-    from kombu import pools
-
     from arena.config.celery import app
 
     old_url, old_env = app.conf.broker_url, os.environ.get("CELERY_BROKER_URL")
-    pools.reset()
-    app._pool = None
-    app.amqp._producer_pool = None
-    os.environ["CELERY_BROKER_URL"] = app.conf.broker_url = "memory://"
+    switch_broker(app, "memory://")
     yield
-    pools.reset()
-    app._pool = None
-    app.amqp._producer_pool = None
-    app.conf.broker_url = old_url
+    switch_broker(app, old_url)
     if old_env is None:
         os.environ.pop("CELERY_BROKER_URL", None)
     else:

@@ -117,6 +117,24 @@ def test_the_broker_never_redelivers_a_task_that_may_still_run(tmp_path):
     assert "ARENA_VISIBILITY_SECONDS=3600 must exceed the longest task (25320 s" in too_short.stderr
 
 
+_TRANSPORT = ("import django, os; os.environ['DJANGO_SETTINGS_MODULE']='arena.config.settings.local'; django.setup();"
+              "from arena.config.celery import app; t = app.connection_for_read().transport;"
+              "print(type(t).__module__, type(t).__name__)")
+
+
+@pytest.mark.parametrize(("url", "transport"), [
+    ("redis://127.0.0.1:6379/0", "arena.config.broker.redis_transport Transport"),
+    ("rediss://127.0.0.1:6380/0", "arena.config.broker.redis_transport Transport"),
+    ("amqp://guest:guest@127.0.0.1:5672//", "kombu.transport.pyamqp Transport"),
+    ("filesystem://", "kombu.transport.filesystem Transport"),
+])
+def test_a_redis_broker_is_reached_through_the_platforms_transport(tmp_path, url, transport):
+    # It lets a worker survive acknowledging a message whose connection is gone (arena.config.broker).
+    result = _run(_TRANSPORT, ARENA_VAR_DIR=str(tmp_path), CELERY_BROKER_URL=url)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == transport
+
+
 _POOL_THREADS = ("import arena.config, numpy, threadpoolctl;"
                  "print(sorted({p['num_threads'] for p in threadpoolctl.threadpool_info()}))")
 

@@ -67,12 +67,15 @@ def switch_broker(app, url: str) -> None:
     """Point the test process's Celery app at another broker, dropping pooled connections."""
     from kombu import pools
 
+    from arena.config.broker import transport_for
+
     pools.reset()  # kombu keeps pools per connection globally; closed ones must not be reused
     app._pool = None
     app.amqp._producer_pool = None
     # Celery reads CELERY_BROKER_URL from the environment before its configuration.
     os.environ["CELERY_BROKER_URL"] = url
     app.conf.broker_url = url
+    app.conf.broker_transport = transport_for(url)
 
 
 def wait_for(predicate, *, timeout: float, what: str, log_path: Path | None = None):

@@ -13,6 +13,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 
+from arena.config.broker import transport_for
 from arena.config.env import env_bool, env_int, env_list, env_str
 
 REPO_DIR = Path(__file__).resolve().parents[4]
@@ -203,6 +204,8 @@ else:
     # A Redis broker hands an unacknowledged message to another worker after the visibility timeout:
     # it must outlast the longest task, or a model still running would be started a second time.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": None}  # set below, from the task limits
+# For Redis the platform's own transport: a worker survives acknowledging a message whose connection is gone.
+CELERY_BROKER_TRANSPORT = transport_for(CELERY_BROKER_URL)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True

@@ -29,7 +29,7 @@ from arena.submissions.services import lifecycle
 from arena.submissions.services.reconcile import submissions_reconcile
 from tests.conftest import require
 from tests.platform.factories import PhaseFactory, SubmissionFactory
-from tests.platform.worker import probed_broker
+from tests.platform.worker import probed_broker, switch_broker
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db
@@ -46,15 +46,14 @@ def closed_port() -> int:
 def broker_url(monkeypatch):
     """The Celery app of the test process pointed at ``url`` for the test, then back."""
     old = current_app.conf.broker_url
+    monkeypatch.setenv("CELERY_BROKER_URL", old)  # the environment comes back as it was, after the app
 
     def point(url: str) -> str:
-        # Celery reads CELERY_BROKER_URL from the environment before its configuration.
-        monkeypatch.setenv("CELERY_BROKER_URL", url)
-        current_app.conf.broker_url = url
+        switch_broker(current_app, url)
         return url
 
     yield point
-    current_app.conf.broker_url = old
+    switch_broker(current_app, old)
 
 
 def redis_available() -> bool:
